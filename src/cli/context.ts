@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { type Config, loadConfig, resolveConfigPath } from '../config/load-config.js';
+import { requireKeySecret, withEnvFile } from '../config/secrets.js';
+import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
+import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
+import { AccountService } from '../services/accounts.js';
+import { ApiKeyService } from '../services/api-keys.js';
+import { KyselyAccountStore } from '../store/kysely-accounts.js';
+import { KyselyKeyStore } from '../store/kysely-keys.js';
+import { KyselyLedger } from '../store/kysely-ledger.js';
+import { openSqlite } from '../store/open-database.js';
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+/** The env file `tollgate init` writes; the real environment always takes precedence over it. */
+export function envFilePath(env: NodeJS.ProcessEnv): string {
+  return path.resolve(env.TOLLGATE_ENV_FILE ?? 'data/tollgate.env');
+}
+
+export function cliEnv(): NodeJS.ProcessEnv {
+  return withEnvFile(process.env, envFilePath(process.env));
+}
+
+export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Config {
+  return loadConfig(resolveConfigPath(options.config, env, process.cwd()), env);
+}
+
+/** Opens the same database the server uses (WAL lets both write), runs `work`, then closes it. */
+export async function withServices<T>(
+  options: GlobalOptions,
+  work: (services: { accounts: AccountService; keys: () => ApiKeyService; config: Config }) => Promise<T>,
+): Promise<T> {
+  const env = cliEnv();
+  const config = cliConfig(options, env);
+  const database = await openSqlite(config.databasePath);
+  try {
+    const accountStore = new KyselyAccountStore(database.db);
+    const ledger = new KyselyLedger(database.db, (prefix) => newId(prefix));
+    const accounts = new AccountService(accountStore, ledger, systemClock, (prefix) => newId(prefix));
+    // Only creating a key needs the HMAC secret, so it is asked for on first use: listing and revoking work without it.
+    let hasher: HmacKeyHasher | undefined;
+    const secretHasher = () => {
+      hasher ??= new HmacKeyHasher(requireKeySecret(env));
+      return hasher;
+    };
+    const lazyHasher = {
+      hash: (key: string) => secretHasher().hash(key),
+      equal: (a: string, b: string) => secretHasher().equal(a, b),
+    };
+    const keys = () =>
+      new ApiKeyService(
+        config.brand,
+        accountStore,
+        new KyselyKeyStore(database.db),
+        lazyHasher,
+        cryptoRandom,
+        systemClock,
+        (prefix) => newId(prefix),
+      );
+    return await work({ accounts, keys, config });
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { ModelPrice } from '../domain/pricing.js';
+import { type ConfigFile, configFileSchema } from './schema.js';
+
+/** A configuration problem, reported to the operator as one line that names the field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface ProviderConfig {
+  readonly id: string;
+  readonly baseUrl: string;
+  readonly apiKeyEnv: string | undefined;
+  readonly maxConnections: number;
+  readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
+}
+
+export interface ModelConfig {
+  readonly id: string;
+  readonly aliases: readonly string[];
+  readonly providerId: string;
+  readonly upstreamModel: string;
+  readonly price: ModelPrice;
+  readonly maxOutputTokens: number;
+  readonly ownedBy: string;
+}
+
+export interface Config {
+  readonly sourcePath: string;
+  readonly brand: string;
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly trustProxy: boolean;
+    readonly logLevel: string;
+  };
+  readonly databasePath: string;
+  readonly holdTtlSeconds: number;
+  readonly providers: readonly ProviderConfig[];
+  readonly models: readonly ModelConfig[];
+}
+
+function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+  const where = issue.path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+  return `${file}: ${where || '(top level)'}: ${issue.message}`;
+}
+
+function toMicrosPerMillion(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}
+
+function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv): Config {
+  const port = env.PORT === undefined ? file.server.port : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`PORT: expected a whole number from 0 to 65535, got "${env.PORT}"`);
+  }
+  const databaseUrl = env.TOLLGATE_DATABASE_URL ?? file.database.url;
+  if (!databaseUrl.startsWith('sqlite:') || databaseUrl.length <= 'sqlite:'.length) {
+    throw new ConfigError(
+      'TOLLGATE_DATABASE_URL: expected sqlite:<path>, for example sqlite:./data/tollgate.db',
+    );
+  }
+  return {
+    sourcePath,
+    brand: file.brand,
+    server: {
+      host: env.HOST ?? file.server.host,
+      port,
+      bodyLimitBytes: file.server.body_limit_bytes,
+      trustProxy: file.server.trust_proxy,
+      logLevel: env.TOLLGATE_LOG_LEVEL ?? file.server.log_level,
+    },
+    databasePath: databaseUrl.slice('sqlite:'.length),
+    holdTtlSeconds: file.billing.hold_ttl_seconds,
+    providers: file.providers.map((p) => ({
+      id: p.id,
+      baseUrl: p.base_url.replace(/\/+$/, ''),
+      apiKeyEnv: p.api_key_env,
+      maxConnections: p.max_connections,
+      timeouts: {
+        connectMs: p.timeouts.connect_ms,
+        firstByteMs: p.timeouts.first_byte_ms,
+        idleMs: p.timeouts.idle_ms,
+      },
+    })),
+    models: file.models.map((m) => ({
+      id: m.id,
+      aliases: m.aliases,
+      providerId: m.provider,
+      upstreamModel: m.upstream_model,
+      price: {
+        inputMicrosPerMillion: toMicrosPerMillion(m.input_usd_per_million),
+        outputMicrosPerMillion: toMicrosPerMillion(m.output_usd_per_million),
+      },
+      maxOutputTokens: m.max_output_tokens,
+      ownedBy: m.owned_by ?? m.provider,
+    })),
+  };
+}
+
+export function parseConfig(text: string, sourcePath: string, env: NodeJS.ProcessEnv): Config {
+  const document = parseDocument(text, { prettyErrors: false });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line;
+    throw new ConfigError(
+      `${sourcePath}${line ? `:${line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`,
+    );
+  }
+  const parsed = configFileSchema.safeParse(document.toJS());
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(first ? describeIssue(sourcePath, first) : `${sourcePath}: invalid configuration`);
+  }
+  return fromFile(parsed.data, sourcePath, env);
+}
+
+/**
+ * Which file to read: --config, then TOLLGATE_CONFIG, then ./tollgate.yaml, then the shipped
+ * example, so that `npm start` on a fresh clone serves something an operator can then edit.
+ */
+export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const chosen = flag ?? env.TOLLGATE_CONFIG;
+  if (chosen) return path.resolve(cwd, chosen);
+  const local = path.resolve(cwd, 'tollgate.yaml');
+  return existsSync(local) ? local : path.resolve(cwd, 'tollgate.example.yaml');
+}
+
+export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): Config {
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw new ConfigError(`${configPath}: cannot read the configuration file (${reason})`);
+  }
+  return parseConfig(text, configPath, env);
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The YAML configuration file. Keys are snake_case as operators write them; unknown keys are
+ * refused so that a typo never silently falls back to a default.
+ */
+const usdPerMillion = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal number such as 0.27')])
+  .transform(Number)
+  .pipe(z.number().nonnegative().max(1_000_000));
+
+const timeouts = z.strictObject({
+  connect_ms: z.number().int().positive().default(5_000),
+  first_byte_ms: z.number().int().positive().default(120_000),
+  idle_ms: z.number().int().positive().default(120_000),
+});
+
+const provider = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
+  type: z.literal('openai-compatible'),
+  base_url: z.url({
+    protocol: /^https?$/,
+    error: 'expected an http(s) URL such as https://api.openai.com/v1',
+  }),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable, such as OPENAI_API_KEY')
+    .optional(),
+  max_connections: z.number().int().min(1).max(4096).default(256),
+  timeouts: timeouts.prefault({}),
+});
+
+const model = z.strictObject({
+  id: z.string().min(1).max(200),
+  aliases: z.array(z.string().min(1).max(200)).default([]),
+  provider: z.string(),
+  upstream_model: z.string().min(1),
+  input_usd_per_million: usdPerMillion,
+  output_usd_per_million: usdPerMillion,
+  max_output_tokens: z.number().int().positive().max(10_000_000),
+  owned_by: z.string().optional(),
+});
+
+export const configFileSchema = z
+  .strictObject({
+    brand: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{1,31}$/, 'expected 2-32 lowercase letters or digits, starting with a letter'),
+    server: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(8080),
+        body_limit_bytes: z
+          .number()
+          .int()
+          .min(1_024)
+          .default(4 * 1024 * 1024),
+        trust_proxy: z.boolean().default(false),
+        log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    database: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^sqlite:.+/, 'expected sqlite:<path>, for example sqlite:./data/tollgate.db')
+          .default('sqlite:./data/tollgate.db'),
+      })
+      .prefault({}),
+    billing: z
+      .strictObject({
+        hold_ttl_seconds: z.number().int().min(60).default(3_600),
+      })
+      .prefault({}),
+    providers: z.array(provider).min(1),
+    models: z.array(model).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const providerIds = new Set<string>();
+    file.providers.forEach((p, i) => {
+      if (providerIds.has(p.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'id'],
+          message: `duplicate provider id "${p.id}"`,
+        });
+      }
+      providerIds.add(p.id);
+    });
+    const names = new Set<string>();
+    file.models.forEach((m, i) => {
+      if (!providerIds.has(m.provider)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'provider'],
+          message: `unknown provider "${m.provider}"; declare it under providers`,
+        });
+      }
+      for (const name of [m.id, ...m.aliases]) {
+        if (names.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i],
+            message: `model name "${name}" is used twice`,
+          });
+        }
+        names.add(name);
+      }
+    });
+  });
+
+export type ConfigFile = z.infer<typeof configFileSchema>;

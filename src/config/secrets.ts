@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config } from './load-config.js';
+import { ConfigError } from './load-config.js';
+
+/** Secrets are read from the environment only; nothing secret lives in the YAML file. */
+export const KEY_SECRET_ENV = 'TOLLGATE_KEY_SECRET';
+const MIN_KEY_SECRET_LENGTH = 32;
+
+export function requireKeySecret(env: NodeJS.ProcessEnv): string {
+  const secret = env[KEY_SECRET_ENV];
+  if (!secret) {
+    throw new ConfigError(
+      `${KEY_SECRET_ENV}: not set. Set it to a random string of at least ${MIN_KEY_SECRET_LENGTH} characters (for example: openssl rand -hex 32), or run "tollgate init" once.`,
+    );
+  }
+  if (secret.length < MIN_KEY_SECRET_LENGTH) {
+    throw new ConfigError(
+      `${KEY_SECRET_ENV}: too short; use at least ${MIN_KEY_SECRET_LENGTH} random characters.`,
+    );
+  }
+  return secret;
+}
+
+/** Provider keys by provider id. A provider that names an env variable must find it set. */
+export function requireProviderKeys(config: Config, env: NodeJS.ProcessEnv): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const provider of config.providers) {
+    if (!provider.apiKeyEnv) continue;
+    const value = env[provider.apiKeyEnv];
+    if (!value) {
+      throw new ConfigError(
+        `providers.${provider.id}.api_key_env: the environment variable ${provider.apiKeyEnv} is not set`,
+      );
+    }
+    keys.set(provider.id, value);
+  }
+  return keys;
+}
+
+/**
+ * Local convenience: KEY=VALUE lines from an env file (what "tollgate init" writes under ./data)
+ * fill in variables the real environment does not set. The real environment always wins.
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv, file: string): NodeJS.ProcessEnv {
+  if (!existsSync(file)) return env;
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match?.[1] && merged[match[1]] === undefined) merged[match[1]] = match[2] ?? '';
+  }
+  return merged;
+}

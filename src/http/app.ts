@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { sendFailure } from './error-envelope.js';
+import { installErrorHandling, unknownUrl } from './error-handler.js';
+import { type InferenceApiDeps, inferenceApi } from './routes/v1/index.js';
+
+type LoggerOptions = Exclude<FastifyServerOptions['logger'], undefined>;
+
+export interface AppOptions {
+  readonly bodyLimitBytes: number;
+  readonly trustProxy: boolean;
+  readonly logger: LoggerOptions;
+  readonly newRequestId: () => string;
+}
+
+/** Only the path is ever logged: a query string may carry a key that a careless client put there. */
+function pathOnly(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? url : url.slice(0, at);
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.authorization',
+        '*.apiKey',
+        '*.key',
+      ],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: pathOnly(req.url),
+      }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+  };
+}
+
+export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    trustProxy: options.trustProxy,
+    genReqId: options.newRequestId,
+    // Tollgate writes one line per finished request itself, without the URL's query string.
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        path: pathOnly(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        keyId: request.principal?.keyId,
+      },
+      'request completed',
+    );
+  });
+  installErrorHandling(app, options.bodyLimitBytes);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.register(inferenceApi, { prefix: '/v1', ...deps });
+  app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
+import { principalOf } from '../../auth-hook.js';
+import { replyChannel } from '../../client-channel.js';
+import { sendFailure } from '../../error-envelope.js';
+
+export function chatCompletionRoutes(app: FastifyInstance, chat: ChatCompletions, basePath: string): void {
+  app.post('/chat/completions', async (request, reply) => {
+    const outcome = await chat.handle(
+      principalOf(request),
+      request.body,
+      {
+        requestId: String(request.id),
+        basePath,
+        clientIp: request.ip,
+        userAgent: request.headers['user-agent'] ?? '',
+        startedAt: Date.now(),
+      },
+      replyChannel(reply),
+    );
+    if (outcome) return sendFailure(reply, outcome);
+    return reply;
+  });
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccountService } from '../../../services/accounts.js';
+import type { Authenticator } from '../../../services/authenticate.js';
+import type { ModelCatalogue } from '../../../services/catalogue.js';
+import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
+import type { KeyUseRecorder } from '../../../services/key-use-recorder.js';
+import { authHook } from '../../auth-hook.js';
+import { sendFailure } from '../../error-envelope.js';
+import { unknownUrl } from '../../error-handler.js';
+import { balanceRoutes } from './balance.js';
+import { chatCompletionRoutes } from './chat-completions.js';
+import { modelRoutes } from './models.js';
+
+export interface InferenceApiDeps {
+  readonly authenticator: Authenticator;
+  readonly uses: KeyUseRecorder;
+  readonly catalogue: ModelCatalogue;
+  readonly chat: ChatCompletions;
+  readonly accounts: AccountService;
+  readonly startedAt: number;
+}
+
+/** The inference API at /v1: inference keys only, Bearer on every request, model discovery included. */
+export async function inferenceApi(app: FastifyInstance, deps: InferenceApiDeps): Promise<void> {
+  const base = { path: '/v1', accepts: 'inference' } as const;
+  app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
+  modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
+  balanceRoutes(app, deps.accounts);
+  chatCompletionRoutes(app, deps.chat, base.path);
+  // Unknown routes under /v1 are authenticated first (the hook above applies), then reported.
+  app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/load-config.js';
+import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
+import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
+import { cryptoRandom, newId, systemClock } from './crypto/system.js';
+import { buildApp, loggerOptions } from './http/app.js';
+import type { Clock } from './ports/system.js';
+import type { Upstreams } from './ports/upstream.js';
+import { AccountService } from './services/accounts.js';
+import { Authenticator } from './services/authenticate.js';
+import { Billing } from './services/billing.js';
+import { ModelCatalogue } from './services/catalogue.js';
+import { ChatCompletions } from './services/chat/proxy-chat.js';
+import { KeyUseRecorder } from './services/key-use-recorder.js';
+import { KyselyAccountStore } from './store/kysely-accounts.js';
+import { KyselyKeyStore } from './store/kysely-keys.js';
+import { KyselyLedger } from './store/kysely-ledger.js';
+import { openSqlite } from './store/open-database.js';
+import { UndiciUpstreams } from './upstream/undici-upstreams.js';
+
+export interface Tollgate {
+  readonly app: FastifyInstance;
+  /** Serves until close(); returns the address it listens on. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TollgateOverrides {
+  readonly clock?: Clock;
+  readonly upstreams?: Upstreams;
+  readonly logLevel?: string;
+}
+
+/** Abandoned holds are looked for this often; each is released once its TTL has passed. */
+const HOLD_SWEEP_INTERVAL_MS = 30_000;
+
+/** The composition root: configuration → stores → services → HTTP app. */
+export async function createTollgate(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  overrides: TollgateOverrides = {},
+): Promise<Tollgate> {
+  const keySecret = requireKeySecret(env);
+  const providerKeys = requireProviderKeys(config, env);
+  const clock = overrides.clock ?? systemClock;
+  const database = await openSqlite(config.databasePath);
+  const accountStore = new KyselyAccountStore(database.db);
+  const keyStore = new KyselyKeyStore(database.db);
+  const ledger = new KyselyLedger(database.db, (prefix) => newId(prefix));
+  const undiciUpstreams = overrides.upstreams
+    ? undefined
+    : new UndiciUpstreams(config.providers, providerKeys);
+  const upstreams = overrides.upstreams ?? undiciUpstreams!;
+  const catalogue = new ModelCatalogue(config.models);
+  const billing = new Billing(
+    accountStore,
+    ledger,
+    clock,
+    (prefix) => newId(prefix),
+    config.holdTtlSeconds * 1000,
+  );
+
+  const uses = new KeyUseRecorder(keyStore, (error) =>
+    app.log.error({ err: error }, 'could not record key use'),
+  );
+  const app = buildApp(
+    {
+      bodyLimitBytes: config.server.bodyLimitBytes,
+      trustProxy: config.server.trustProxy,
+      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel),
+      newRequestId: () => newId('req', cryptoRandom),
+    },
+    {
+      authenticator: new Authenticator(config.brand, keyStore, new HmacKeyHasher(keySecret)),
+      uses,
+      catalogue,
+      chat: new ChatCompletions(catalogue, billing, upstreams, clock, {
+        warn: (details, message) => app.log.warn(details, message),
+      }),
+      accounts: new AccountService(accountStore, ledger, clock, (prefix) => newId(prefix)),
+      startedAt: clock.now(),
+    },
+  );
+  uses.start();
+  return wire(app, config, {
+    sweep: () => ledger.releaseExpired(clock.now()),
+    close: async () => {
+      await uses.stop();
+      await undiciUpstreams?.close();
+      await database.close();
+    },
+  });
+}
+
+function wire(
+  app: FastifyInstance,
+  config: Config,
+  parts: { sweep: () => Promise<number>; close: () => Promise<void> },
+): Tollgate {
+  const sweeper = setInterval(() => {
+    parts.sweep().then(
+      (released) => released > 0 && app.log.warn({ released }, 'released expired holds'),
+      (error: unknown) => app.log.error({ err: error }, 'hold sweep failed'),
+    );
+  }, HOLD_SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  return {
+    app,
+    listen: () => app.listen({ host: config.server.host, port: config.server.port }),
+    async close() {
+      clearInterval(sweeper);
+      await app.close();
+      await parts.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { KeyType } from '../domain/api-key.js';
+import type { AccountStatus } from './accounts.js';
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly name: string;
+  readonly type: KeyType;
+  /** Prefix and last four characters; the key itself is never stored. */
+  readonly hint: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly lastUsedIp: string | null;
+  readonly revokedAt: number | null;
+}
+
+/** What authentication needs, read in one lookup by the key's HMAC. */
+export interface KeyCredential {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly type: KeyType;
+  readonly hash: string;
+  readonly revoked: boolean;
+  readonly accountStatus: AccountStatus;
+}
+
+export interface KeyUse {
+  readonly keyId: string;
+  readonly at: number;
+  readonly ip: string;
+}
+
+export type RevokeOutcome = 'revoked' | 'already-revoked' | 'not-found';
+
+export interface KeyStore {
+  insert(key: ApiKeyRecord & { readonly hash: string }): Promise<void>;
+  listForAccount(accountId: string): Promise<ApiKeyRecord[]>;
+  revoke(keyId: string, now: number): Promise<RevokeOutcome>;
+  findCredential(hash: string): Promise<KeyCredential | undefined>;
+  recordUses(uses: readonly KeyUse[]): Promise<void>;
+}
+
+/** HMAC of keys with the operator's secret; equality in constant time. */
+export interface KeyHasher {
+  hash(key: string): string;
+  equal(a: string, b: string): boolean;
+}

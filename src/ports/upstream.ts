@@ -1,0 +1,26 @@
+/** A response from an upstream provider whose body has not been read yet. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Chunks as they arrive; reading may throw an UpstreamFailure (idle timeout, reset). */
+  readonly body: AsyncIterable<Buffer>;
+  /** Stops reading and closes the upstream connection, for a client that went away. */
+  abort(): void;
+}
+
+export type UpstreamFailureKind = 'unavailable' | 'timeout';
+
+export class UpstreamFailure extends Error {
+  override readonly name = 'UpstreamFailure';
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export interface Upstreams {
+  /** POSTs a JSON body to a provider path such as `/chat/completions`; throws UpstreamFailure. */
+  postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse>;
+}

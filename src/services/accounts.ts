@@ -1,0 +1,63 @@
+import { type Micros, microsToWholeCents } from '../domain/money.js';
+import type { Account, AccountStore } from '../ports/accounts.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { Clock } from '../ports/system.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** One credit at most: a typo of a few zeros should fail loudly, not mint a fortune. */
+export const MAX_CREDIT_MICROS: Micros = 1_000_000 * 1_000_000;
+
+export type AccountResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export class AccountService {
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly ledger: Ledger,
+    private readonly clock: Clock,
+    private readonly newId: (prefix: string) => string,
+  ) {}
+
+  async create(email: string): Promise<AccountResult<Account>> {
+    const normalised = email.trim().toLowerCase();
+    if (!EMAIL.test(normalised)) return { ok: false, error: `not an email address: "${email}"` };
+    const account = await this.accounts.create({
+      id: this.newId('acct'),
+      email: normalised,
+      now: this.clock.now(),
+    });
+    return account
+      ? { ok: true, value: account }
+      : { ok: false, error: `an account with email ${normalised} already exists` };
+  }
+
+  async setSuspended(id: string, suspended: boolean): Promise<AccountResult<Account>> {
+    const changed = await this.accounts.setStatus(id, suspended ? 'suspended' : 'active');
+    const account = changed ? await this.accounts.find(id) : undefined;
+    return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${id}` };
+  }
+
+  async addCredits(accountId: string, amount: Micros, note: string): Promise<AccountResult<Account>> {
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_CREDIT_MICROS) {
+      return { ok: false, error: 'the amount must be more than 0 and at most 1000000 USD' };
+    }
+    const credited = await this.ledger.credit({
+      id: this.newId('led'),
+      accountId,
+      amount,
+      note,
+      now: this.clock.now(),
+    });
+    const account = credited ? await this.accounts.find(accountId) : undefined;
+    return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${accountId}` };
+  }
+
+  async find(id: string): Promise<Account | undefined> {
+    return this.accounts.find(id);
+  }
+
+  /** `GET /v1/balance`: whole cents of prepaid credit not held by a request in flight. */
+  async balanceCents(accountId: string): Promise<number> {
+    const account = await this.accounts.find(accountId);
+    return microsToWholeCents(account?.availableMicros ?? 0);
+  }
+}

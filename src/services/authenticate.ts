@@ -1,0 +1,99 @@
+import { type KeyType, parseApiKey } from '../domain/api-key.js';
+import { type Failure, failure } from '../domain/errors.js';
+import type { KeyHasher, KeyStore } from '../ports/keys.js';
+
+export interface Principal {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly keyType: KeyType;
+}
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly failure: Failure };
+
+/** Where each kind of key works, for the message that points a misplaced key to its home. */
+export interface ApiBase {
+  readonly path: string;
+  readonly accepts: KeyType;
+}
+
+const QUERY_KEY_NAMES = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'auth']);
+// Exactly "Bearer", one space, then a token with no whitespace: the format the reference documents require.
+const BEARER = /^Bearer ([^\s]+)$/;
+
+const HOME_OF: Record<KeyType, string> = {
+  inference: '/v1',
+  chat_agent: '/api/v1/agents (or the legacy /api/chat-agent/v1)',
+};
+
+function denied(failureValue: Failure): AuthOutcome {
+  return { ok: false, failure: failureValue };
+}
+
+/** True when a query string carries something that looks like a credential; its value is never read. */
+export function queryCarriesKey(query: string): boolean {
+  if (query === '') return false;
+  for (const pair of query.split('&')) {
+    const name = decodeURIComponentSafe(pair.split('=', 1)[0] ?? '').toLowerCase();
+    if (QUERY_KEY_NAMES.has(name)) return true;
+  }
+  return false;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Verifies a request's credentials as an ordered pipeline: the cheapest refusals first (no header,
+ * malformed header, bad checksum) so that garbage never reaches the database, then one lookup by
+ * HMAC, then the key's own state, then where it may be used, then the account's state.
+ */
+export class Authenticator {
+  constructor(
+    private readonly brand: string,
+    private readonly keys: KeyStore,
+    private readonly hasher: KeyHasher,
+  ) {}
+
+  async authenticate(
+    authorization: string | undefined,
+    rawQuery: string,
+    base: ApiBase,
+  ): Promise<AuthOutcome> {
+    if (queryCarriesKey(rawQuery)) return denied(failure('api_key_in_query'));
+    if (authorization === undefined || authorization === '') return denied(failure('missing_api_key'));
+    const match = BEARER.exec(authorization);
+    if (!match?.[1]) {
+      return denied(
+        failure('invalid_api_key', "Malformed Authorization header: it must be exactly 'Bearer <key>'."),
+      );
+    }
+    const token = match[1];
+    if (parseApiKey(this.brand, token) === undefined) return denied(failure('invalid_api_key'));
+
+    const hash = this.hasher.hash(token);
+    const credential = await this.keys.findCredential(hash);
+    if (!credential || !this.hasher.equal(credential.hash, hash)) return denied(failure('invalid_api_key'));
+    if (credential.revoked) return denied(failure('api_key_revoked'));
+    if (credential.type !== base.accepts) {
+      const kind = credential.type === 'chat_agent' ? 'a chat-agent key' : 'an inference key';
+      return denied(
+        failure(
+          'invalid_api_key',
+          `This is ${kind}; it does not work at ${base.path}. Use it at ${HOME_OF[credential.type]}.`,
+        ),
+      );
+    }
+    if (credential.accountStatus !== 'active') return denied(failure('account_suspended'));
+    return {
+      ok: true,
+      principal: { keyId: credential.keyId, accountId: credential.accountId, keyType: credential.type },
+    };
+  }
+}

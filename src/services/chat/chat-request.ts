@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { type Failure, failure } from '../../domain/errors.js';
+
+/**
+ * The fields Tollgate acts on. Everything else the client sends is passed upstream untouched,
+ * so new OpenAI parameters work without a Tollgate release.
+ */
+const tokenLimit = z.number().int().positive().nullable().optional();
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string({ error: 'model is required and must be a string' }).min(1),
+  messages: z
+    .array(z.looseObject({ role: z.string() }), { error: 'messages must be an array of messages' })
+    .min(1),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  max_tokens: tokenLimit,
+  max_completion_tokens: tokenLimit,
+  // Billing holds for one choice; more choices would multiply the output beyond the hold.
+  n: z.literal(1, { error: 'only n=1 is supported' }).nullable().optional(),
+  tools: z.array(z.unknown()).optional(),
+});
+
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+export function parseChatRequest(
+  body: unknown,
+): { ok: true; request: ChatRequest } | { ok: false; failure: Failure } {
+  const parsed = chatRequestSchema.safeParse(body);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const issue = parsed.error.issues[0];
+  const param = issue?.path.map(String).join('.') || undefined;
+  const message =
+    body === null || typeof body !== 'object' || Array.isArray(body)
+      ? 'The request body must be a JSON object.'
+      : `Invalid value for ${param ?? 'the request'}: ${issue?.message ?? 'invalid'}`;
+  return { ok: false, failure: failure('invalid_request', message, param) };
+}
+
+/** The client's output limit, and which field carried it (newer SDKs send max_completion_tokens). */
+export function requestedLimit(request: ChatRequest): { value: number | undefined; param: string } {
+  if (request.max_completion_tokens != null)
+    return { value: request.max_completion_tokens, param: 'max_completion_tokens' };
+  return { value: request.max_tokens ?? undefined, param: 'max_tokens' };
+}
+
+/** The body sent upstream: the upstream's model name, a bounded output, and usage always reported. */
+export function upstreamBody(
+  request: ChatRequest,
+  upstreamModel: string,
+  maxTokens: number,
+  maxTokensParam: string,
+) {
+  const body: Record<string, unknown> = { ...request, model: upstreamModel };
+  // Both limit fields may arrive; only the one Tollgate bounded goes upstream.
+  delete body.max_tokens;
+  delete body.max_completion_tokens;
+  body[maxTokensParam] = maxTokens;
+  if (request.stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  return body;
+}

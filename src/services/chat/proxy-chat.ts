@@ -1,0 +1,241 @@
+import type { ModelConfig } from '../../config/load-config.js';
+import { type Failure, failure } from '../../domain/errors.js';
+import type { TokenUsage } from '../../domain/pricing.js';
+import {
+  measurePrompt,
+  type PromptSize,
+  promptTokensCeiling,
+  promptTokensEstimate,
+} from '../../domain/prompt-tokens.js';
+import type { ClientChannel } from '../../ports/client-channel.js';
+import type { UsageRecord } from '../../ports/ledger.js';
+import type { Clock } from '../../ports/system.js';
+import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
+import type { Principal } from '../authenticate.js';
+import type { Billing, Hold } from '../billing.js';
+import type { ModelCatalogue } from '../catalogue.js';
+import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
+import { readBody } from './read-body.js';
+import { relayStream } from './relay-stream.js';
+import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
+import { parseUsage } from './usage.js';
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly basePath: string;
+  readonly clientIp: string;
+  readonly userAgent: string;
+  readonly startedAt: number;
+}
+
+export interface Warn {
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+/** Upstream JSON answers are buffered to read their usage; this bounds what one answer may take. */
+const MAX_JSON_RESPONSE_BYTES = 32 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** One billed call in flight: what settlement and the usage record need to know about it. */
+export interface BilledCall {
+  readonly principal: Principal;
+  readonly context: RequestContext;
+  readonly model: ModelConfig;
+  readonly hold: Hold;
+  readonly prompt: PromptSize;
+}
+
+/**
+ * POST /chat/completions: validate, hold the worst case, call the upstream, relay, settle.
+ * Returns a Failure to render when nothing has been sent to the client yet; otherwise undefined.
+ */
+export class ChatCompletions {
+  constructor(
+    private readonly catalogue: ModelCatalogue,
+    private readonly billing: Billing,
+    private readonly upstreams: Upstreams,
+    private readonly clock: Clock,
+    private readonly log: Warn,
+  ) {}
+
+  async handle(principal: Principal, body: unknown, context: RequestContext, channel: ClientChannel) {
+    const parsed = parseChatRequest(body);
+    if (!parsed.ok) return parsed.failure;
+    const request = parsed.request;
+    const model = this.catalogue.find(request.model);
+    if (!model) {
+      return failure(
+        'model_not_found',
+        `The model '${request.model}' does not exist or you do not have access to it.`,
+        'model',
+      );
+    }
+    const limit = requestedLimit(request);
+    if (limit.value !== undefined && limit.value > model.maxOutputTokens) {
+      return failure(
+        'invalid_request',
+        `${limit.param} is too large: ${limit.value}. This model supports at most ${model.maxOutputTokens} output tokens.`,
+        limit.param,
+      );
+    }
+    const prompt = measurePrompt(request.messages, [request.tools, request.response_format]);
+    const admission = await this.billing.admit({
+      accountId: principal.accountId,
+      keyId: principal.keyId,
+      requestId: context.requestId,
+      price: model.price,
+      promptTokensCeiling: promptTokensCeiling(prompt),
+      requestedMaxTokens: limit.value,
+      maxTokensParam: limit.param,
+      modelMaxOutputTokens: model.maxOutputTokens,
+    });
+    if (!admission.ok) return admission.failure;
+    const call: BilledCall = { principal, context, model, hold: admission.hold, prompt };
+    let closed = false;
+    try {
+      const outcome = await this.forward(call, request, channel);
+      closed = true;
+      return outcome;
+    } finally {
+      // Whatever went wrong before settlement, the hold must not stay on the balance.
+      if (!closed) await this.billing.release(call.hold, undefined);
+    }
+  }
+
+  private async forward(
+    call: BilledCall,
+    request: ChatRequest,
+    channel: ClientChannel,
+  ): Promise<Failure | undefined> {
+    const body = upstreamBody(
+      request,
+      call.model.upstreamModel,
+      call.hold.maxTokens,
+      requestedLimit(request).param,
+    );
+    let response: UpstreamResponse;
+    try {
+      response = await this.upstreams.postJson(
+        call.model.providerId,
+        '/chat/completions',
+        JSON.stringify(body),
+      );
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      return this.refuse(call, mapUpstreamFailure(error), error);
+    }
+    if (response.status !== 200) {
+      const text = await readBody(response, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
+      const mapped = mapUpstreamStatus(response.status, text.toString('utf8'));
+      return this.refuse(call, mapped, { upstreamStatus: response.status });
+    }
+    if (request.stream) {
+      const outcome = await relayStream(response, channel, request.stream_options?.include_usage === true);
+      const usage = outcome.usage ?? this.estimate(call.prompt, outcome.outputEvents);
+      await this.settle(call, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);
+      await outcome.finish();
+      return undefined;
+    }
+    return this.relayJson(call, response, channel);
+  }
+
+  private async relayJson(call: BilledCall, response: UpstreamResponse, channel: ClientChannel) {
+    let raw: Buffer;
+    try {
+      raw = await readBody(response, MAX_JSON_RESPONSE_BYTES);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      return this.refuse(call, mapUpstreamFailure(error), error);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return this.refuse(
+        call,
+        failure('upstream_error', 'The upstream provider returned a malformed response.'),
+        {},
+      );
+    }
+    const reported = parseUsage(parsed);
+    const usage = reported ?? this.estimate(call.prompt, outputTokensOf(parsed));
+    // Settle before answering: a response the client has seen is always in the ledger.
+    await this.settle(call, usage, reported ? 'upstream' : 'estimated', 200);
+    channel.sendJson(200, raw);
+    return undefined;
+  }
+
+  private estimate(prompt: PromptSize, completionTokens: number): TokenUsage {
+    return { promptTokens: promptTokensEstimate(prompt), completionTokens };
+  }
+
+  private async settle(
+    call: BilledCall,
+    usage: TokenUsage,
+    source: UsageRecord['usageSource'],
+    status: number,
+  ) {
+    const { settled } = await this.billing.settle(call.hold, call.model.price, usage, {
+      ...this.record(call, status),
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      usageSource: source,
+    });
+    if (!settled) this.log.warn({ holdId: call.hold.id }, 'hold was already closed when the request settled');
+  }
+
+  private async refuse(call: BilledCall, mapped: Failure, cause: unknown): Promise<Failure> {
+    this.log.warn(
+      { requestId: call.context.requestId, providerId: call.model.providerId, cause },
+      'upstream call failed',
+    );
+    await this.billing.release(call.hold, {
+      ...this.record(call, 0),
+      promptTokens: 0,
+      completionTokens: 0,
+      usageSource: 'none',
+      costMicros: 0,
+      status: errorStatus(mapped),
+    });
+    return mapped;
+  }
+
+  private record(call: BilledCall, status: number) {
+    const now = this.clock.now();
+    return {
+      requestId: call.context.requestId,
+      accountId: call.principal.accountId,
+      keyId: call.principal.keyId,
+      basePath: call.context.basePath,
+      model: call.model.id,
+      providerId: call.model.providerId,
+      status,
+      latencyMs: now - call.context.startedAt,
+      clientIp: call.context.clientIp,
+      userAgent: call.context.userAgent,
+      createdAt: now,
+    };
+  }
+}
+
+function errorStatus(mapped: Failure): number {
+  switch (mapped.code) {
+    case 'upstream_timeout':
+      return 504;
+    case 'upstream_rate_limited':
+      return 429;
+    case 'upstream_rejected_request':
+      return 400;
+    default:
+      return 502;
+  }
+}
+
+/** About four bytes a token of the answer's text, for an upstream that reported no usage. */
+function outputTokensOf(parsed: unknown): number {
+  const choices = (parsed as { choices?: { message?: { content?: unknown } }[] }).choices;
+  const text = Array.isArray(choices)
+    ? choices.map((c) => (typeof c?.message?.content === 'string' ? c.message.content : '')).join('')
+    : '';
+  return Math.ceil(Buffer.byteLength(text) / 4);
+}

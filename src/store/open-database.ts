@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import * as initial from './migrations/2026-11-24-initial.js';
+import type { Database } from './tables.js';
+
+/** Migrations are listed here rather than read from a folder, so the compiled build needs no file scan. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-24-initial': initial,
+};
+
+const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export interface OpenDatabase {
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the SQLite database with WAL, so the CLI can write while the server runs, and
+ * synchronous=NORMAL: a commit is durable against a crash of the process (the case that matters
+ * for "a request the client saw complete is in the ledger"), and only an OS crash could lose the
+ * last commits. busy_timeout lets a writer wait for another process's short transaction.
+ */
+export async function openSqlite(file: string): Promise<OpenDatabase> {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const { error } = await new Migrator({ db, provider: staticMigrations }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, close: () => db.destroy() };
+}

@@ -1,0 +1,69 @@
+/** Table shapes as Kysely sees them. Times are epoch milliseconds; money is integer micro-USD. */
+export interface AccountsTable {
+  id: string;
+  email: string;
+  status: string;
+  available_micros: number;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  name: string;
+  type: string;
+  hash: string;
+  hint: string;
+  created_at: number;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+  revoked_at: number | null;
+}
+
+export interface HoldsTable {
+  id: string;
+  account_id: string;
+  key_id: string;
+  request_id: string;
+  amount_micros: number;
+  status: string;
+  created_at: number;
+  expires_at: number;
+  closed_at: number | null;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  amount_micros: number;
+  hold_id: string | null;
+  note: string | null;
+  created_at: number;
+}
+
+export interface UsageRecordsTable {
+  request_id: string;
+  account_id: string;
+  key_id: string;
+  base_path: string;
+  model: string;
+  provider_id: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  usage_source: string;
+  cost_micros: number;
+  status: number;
+  latency_ms: number;
+  client_ip: string;
+  user_agent: string;
+  created_at: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  holds: HoldsTable;
+  ledger_entries: LedgerEntriesTable;
+  usage_records: UsageRecordsTable;
+}

@@ -1,0 +1,85 @@
+import { errors, Pool } from 'undici';
+import type { ProviderConfig } from '../config/load-config.js';
+import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../ports/upstream.js';
+
+interface Provider {
+  readonly pool: Pool;
+  readonly basePath: string;
+  readonly headers: Record<string, string>;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Undici's errors, reduced to what the client may learn: unreachable, or too slow. No hostnames, no keys. */
+function toFailure(error: unknown): UpstreamFailure {
+  if (error instanceof UpstreamFailure) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (TIMEOUT_CODES.has(code)) return new UpstreamFailure('timeout', code);
+  if (error instanceof errors.RequestAbortedError) return new UpstreamFailure('unavailable', 'aborted');
+  return new UpstreamFailure('unavailable', code || 'connection failed');
+}
+
+async function* failuresMapped(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (error) {
+    throw toFailure(error);
+  }
+}
+
+/**
+ * One kept-alive undici Pool per provider. Base URLs and provider keys come only from the
+ * operator's configuration: nothing in a client request can choose the host or see the key.
+ */
+export class UndiciUpstreams implements Upstreams {
+  private readonly providers = new Map<string, Provider>();
+
+  constructor(configs: readonly ProviderConfig[], providerKeys: ReadonlyMap<string, string>) {
+    for (const config of configs) {
+      const url = new URL(config.baseUrl);
+      const key = providerKeys.get(config.id);
+      this.providers.set(config.id, {
+        pool: new Pool(url.origin, {
+          connections: config.maxConnections,
+          keepAliveTimeout: 30_000,
+          headersTimeout: config.timeouts.firstByteMs,
+          bodyTimeout: config.timeouts.idleMs,
+          connect: { timeout: config.timeouts.connectMs, noDelay: true },
+        }),
+        basePath: url.pathname.replace(/\/+$/, ''),
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+      });
+    }
+  }
+
+  async postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse> {
+    const provider = this.providers.get(providerId);
+    if (!provider) throw new UpstreamFailure('unavailable', `no provider ${providerId}`);
+    const abort = new AbortController();
+    try {
+      const response = await provider.pool.request({
+        method: 'POST',
+        path: provider.basePath + path,
+        headers: provider.headers,
+        body,
+        signal: abort.signal,
+      });
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: failuresMapped(response.body),
+        abort: () => abort.abort(),
+      };
+    } catch (error) {
+      throw toFailure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.providers.values()].map((p) => p.pool.close()));
+  }
+}

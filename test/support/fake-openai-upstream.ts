@@ -1,0 +1,256 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for an OpenAI-compatible provider that speaks its real wire format: a
+ * `chat.completion` JSON body, or SSE `chat.completion.chunk` events ending with a usage chunk
+ * (when `stream_options.include_usage` is set) and `data: [DONE]`. It is the only fake in the
+ * tests, because the provider is the only part that lives outside this machine.
+ */
+export interface FakeUpstreamOptions {
+  /** Output tokens in each answer (one token per streamed chunk), before max_tokens cuts it. */
+  replyTokens?: number;
+  /** Turns a request into the answer's tokens; by default "tok0 tok1 …". */
+  reply?: (body: ChatBody) => string[];
+  /** Waits before sending response headers. */
+  firstByteDelayMs?: number;
+  /** Waits between streamed chunks. */
+  chunkIntervalMs?: number;
+  /** Answer every request with this status and an OpenAI error body. */
+  failStatus?: number;
+  /** Leave usage out of answers, like a provider that does not report it. */
+  omitUsage?: boolean;
+  /** Stop sending (but keep the connection open) after this many streamed tokens. */
+  stallAfterTokens?: number;
+  /** If set, requests without `Authorization: Bearer <this>` get OpenAI's 401. */
+  expectedKey?: string;
+  port?: number;
+}
+
+export interface ChatBody {
+  model: string;
+  messages: { role: string; content?: unknown }[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  [key: string]: unknown;
+}
+
+export interface ReceivedRequest {
+  readonly path: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: ChatBody;
+}
+
+/** A usage report the fake sent, so tests can reconcile the ledger against it. */
+export interface SentUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly total_tokens: number;
+}
+
+export interface FakeUpstream {
+  readonly url: string;
+  readonly port: number;
+  readonly received: ReceivedRequest[];
+  readonly usages: SentUsage[];
+  /** Streamed tokens written to the socket, per request, including ones for requests cut short. */
+  readonly streamedTokens: number[];
+  options: FakeUpstreamOptions;
+  close(): Promise<void>;
+}
+
+function promptTokensOf(body: ChatBody): number {
+  // Deterministic and never above the gateway's byte-based ceiling: one token per word, plus 3 per message.
+  let words = 0;
+  for (const message of body.messages ?? []) {
+    const text =
+      typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? '');
+    words += text.split(/\s+/).filter(Boolean).length;
+  }
+  return words + 3 * (body.messages?.length ?? 0);
+}
+
+function readJson(req: IncomingMessage): Promise<ChatBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatBody);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sendError(res: ServerResponse, status: number, message: string, code: string | null): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code },
+    }),
+  );
+}
+
+export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const received: ReceivedRequest[] = [];
+  const usages: SentUsage[] = [];
+  const streamedTokens: number[] = [];
+  let sequence = 0;
+  const state: { options: FakeUpstreamOptions } = { options: initial };
+
+  const server: Server = createServer(async (req, res) => {
+    const options = state.options;
+    if (req.method === 'GET' && req.url?.endsWith('/models')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+        }),
+      );
+      return;
+    }
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      sendError(res, 404, `Unknown request URL: ${req.method} ${req.url}`, 'unknown_url');
+      return;
+    }
+    let body: ChatBody;
+    try {
+      body = await readJson(req);
+    } catch {
+      sendError(res, 400, 'We could not parse the JSON body of your request.', null);
+      return;
+    }
+    received.push({ path: req.url, headers: req.headers, body });
+    if (options.expectedKey && req.headers.authorization !== `Bearer ${options.expectedKey}`) {
+      sendError(res, 401, 'Incorrect API key provided.', 'invalid_api_key');
+      return;
+    }
+    if (options.firstByteDelayMs) await sleep(options.firstByteDelayMs);
+    if (options.failStatus) {
+      sendError(res, options.failStatus, `Simulated upstream failure ${options.failStatus}`, 'simulated');
+      return;
+    }
+    const limit = body.max_completion_tokens ?? body.max_tokens ?? Number.POSITIVE_INFINITY;
+    const all = options.reply
+      ? options.reply(body)
+      : Array.from({ length: options.replyTokens ?? 12 }, (_, i) => `tok${i} `);
+    const tokens = all.slice(0, Math.min(all.length, limit));
+    const finishReason = tokens.length < all.length ? 'length' : 'stop';
+    const promptTokens = promptTokensOf(body);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokens.length,
+      total_tokens: promptTokens + tokens.length,
+    };
+    const id = `chatcmpl-fake${++sequence}`;
+    const created = Math.floor(Date.now() / 1000);
+    const base = {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: body.model,
+      system_fingerprint: 'fp_fake',
+    };
+
+    if (!body.stream) {
+      if (!options.omitUsage) usages.push(usage);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model: body.model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: tokens.join(''), refusal: null },
+              logprobs: null,
+              finish_reason: finishReason,
+            },
+          ],
+          ...(options.omitUsage ? {} : { usage }),
+          system_fingerprint: 'fp_fake',
+        }),
+      );
+      return;
+    }
+
+    const includeUsage = body.stream_options?.include_usage === true && !options.omitUsage;
+    const usageField = includeUsage ? { usage: null } : {};
+    const slot = streamedTokens.push(0) - 1;
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    send({
+      ...base,
+      choices: [
+        {
+          index: 0,
+          delta: { role: 'assistant', content: '', refusal: null },
+          logprobs: null,
+          finish_reason: null,
+        },
+      ],
+      ...usageField,
+    });
+    for (const [i, token] of tokens.entries()) {
+      if (closed) return;
+      if (options.stallAfterTokens !== undefined && i >= options.stallAfterTokens) return;
+      if (options.chunkIntervalMs) await sleep(options.chunkIntervalMs);
+      if (closed) return;
+      send({
+        ...base,
+        choices: [{ index: 0, delta: { content: token }, logprobs: null, finish_reason: null }],
+        ...usageField,
+      });
+      streamedTokens[slot] = (streamedTokens[slot] ?? 0) + 1;
+    }
+    send({
+      ...base,
+      choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }],
+      ...usageField,
+    });
+    if (includeUsage) {
+      usages.push(usage);
+      send({ ...base, choices: [], usage });
+    }
+    res.end('data: [DONE]\n\n');
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(initial.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    received,
+    usages,
+    streamedTokens,
+    get options() {
+      return state.options;
+    },
+    set options(next) {
+      state.options = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
