@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config/load-config.js';
 import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from './crypto/system.js';
 import { buildApp, loggerOptions } from './http/app.js';
+import type { Ledger } from './ports/ledger.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
 import { AccountService } from './services/accounts.js';
+import { ApiKeyService } from './services/api-keys.js';
 import { Authenticator } from './services/authenticate.js';
 import { Billing } from './services/billing.js';
 import { ModelCatalogue } from './services/catalogue.js';
@@ -20,6 +23,12 @@ import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
   readonly app: FastifyInstance;
+  /** The services behind the CLI, for operators embedding Tollgate and for tests that seed accounts. */
+  readonly services: {
+    readonly accounts: AccountService;
+    readonly keys: ApiKeyService;
+    readonly ledger: Ledger;
+  };
   /** Serves until close(); returns the address it listens on. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -29,6 +38,8 @@ export interface TollgateOverrides {
   readonly clock?: Clock;
   readonly upstreams?: Upstreams;
   readonly logLevel?: string;
+  /** Where log lines go instead of stdout. */
+  readonly logStream?: DestinationStream;
 }
 
 /** Abandoned holds are looked for this often; each is released once its TTL has passed. */
@@ -52,6 +63,10 @@ export async function createTollgate(
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
+  const hasher = new HmacKeyHasher(keySecret);
+  const id = (prefix: string) => newId(prefix);
+  const accounts = new AccountService(accountStore, ledger, clock, id);
+  const keys = new ApiKeyService(config.brand, accountStore, keyStore, hasher, cryptoRandom, clock, id);
   const billing = new Billing(
     accountStore,
     ledger,
@@ -67,34 +82,40 @@ export async function createTollgate(
     {
       bodyLimitBytes: config.server.bodyLimitBytes,
       trustProxy: config.server.trustProxy,
-      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel),
+      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, overrides.logStream),
       newRequestId: () => newId('req', cryptoRandom),
     },
     {
-      authenticator: new Authenticator(config.brand, keyStore, new HmacKeyHasher(keySecret)),
+      authenticator: new Authenticator(config.brand, keyStore, hasher),
       uses,
       catalogue,
       chat: new ChatCompletions(catalogue, billing, upstreams, clock, {
         warn: (details, message) => app.log.warn(details, message),
       }),
-      accounts: new AccountService(accountStore, ledger, clock, (prefix) => newId(prefix)),
+      accounts,
       startedAt: clock.now(),
     },
   );
   uses.start();
-  return wire(app, config, {
-    sweep: () => ledger.releaseExpired(clock.now()),
-    close: async () => {
-      await uses.stop();
-      await undiciUpstreams?.close();
-      await database.close();
+  return wire(
+    app,
+    config,
+    { accounts, keys, ledger },
+    {
+      sweep: () => ledger.releaseExpired(clock.now()),
+      close: async () => {
+        await uses.stop();
+        await undiciUpstreams?.close();
+        await database.close();
+      },
     },
-  });
+  );
 }
 
 function wire(
   app: FastifyInstance,
   config: Config,
+  services: Tollgate['services'],
   parts: { sweep: () => Promise<number>; close: () => Promise<void> },
 ): Tollgate {
   const sweeper = setInterval(() => {
@@ -106,6 +127,7 @@ function wire(
   sweeper.unref();
   return {
     app,
+    services,
     listen: () => app.listen({ host: config.server.host, port: config.server.port }),
     async close() {
       clearInterval(sweeper);

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { sendFailure } from './error-envelope.js';
 import { installErrorHandling, unknownUrl } from './error-handler.js';
 import { type InferenceApiDeps, inferenceApi } from './routes/v1/index.js';
@@ -18,9 +19,10 @@ function pathOnly(url: string): string {
   return at === -1 ? url : url.slice(0, at);
 }
 
-export function loggerOptions(level: string): LoggerOptions {
+export function loggerOptions(level: string, stream?: DestinationStream): LoggerOptions {
   return {
     level,
+    ...(stream ? { stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',
@@ -50,7 +52,7 @@ export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyIn
     trustProxy: options.trustProxy,
     genReqId: options.newRequestId,
     // Tollgate writes one line per finished request itself, without the URL's query string.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
