@@ -44,6 +44,7 @@ export interface TollgateOverrides {
 
 /** Abandoned holds are looked for this often; each is released once its TTL has passed. */
 const HOLD_SWEEP_INTERVAL_MS = 30_000;
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The composition root: configuration → stores → services → HTTP app. */
 export async function createTollgate(
@@ -131,7 +132,11 @@ function wire(
     listen: () => app.listen({ host: config.server.host, port: config.server.port }),
     async close() {
       clearInterval(sweeper);
+      // Requests in flight get a grace period to finish; connections still open after it are cut.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      force.unref();
       await app.close();
+      clearTimeout(force);
       await parts.close();
     },
   };

@@ -130,6 +130,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       };
     },
     async close() {
+      // A client may have opened a connection it never used; Node waits for those on close, so cut them.
+      tollgate.app.server.closeAllConnections();
       await tollgate.close();
       await upstream.close();
       rmSync(dir, { recursive: true, force: true });

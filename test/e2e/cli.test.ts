@@ -1,0 +1,220 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUpstream, startFakeUpstream } from '../support/fake-openai-upstream.js';
+import { configYaml, TEST_KEY_SECRET } from '../support/harness.js';
+
+/**
+ * The `tollgate` command as an operator uses it: the built bin, run as a separate process on the
+ * same SQLite database while `tollgate serve` is running.
+ */
+const BIN = path.resolve('bin/tollgate.js');
+let dir: string;
+let upstream: FakeUpstream;
+let server: ChildProcess;
+let baseUrl: string;
+let env: NodeJS.ProcessEnv;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', [BIN, ...args], { env: { ...env, ...extraEnv }, cwd: dir }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function cliJson<T>(args: string[]): Promise<T> {
+  const result = await cli([...args, '--json']);
+  if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-'));
+  upstream = await startFakeUpstream();
+  writeFileSync(path.join(dir, 'tollgate.yaml'), configYaml(upstream.url));
+  env = {
+    PATH: process.env.PATH,
+    TOLLGATE_KEY_SECRET: TEST_KEY_SECRET,
+    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
+    TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
+    PORT: '0',
+  };
+  server = spawn('node', [BIN, 'serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  baseUrl = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    server.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /"address":"(http:\/\/[^"]+)"/.exec(seen);
+      if (match?.[1]) resolve(match[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
+  });
+});
+
+afterAll(async () => {
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function get(pathname: string, key: string) {
+  const response = await fetch(`${baseUrl}${pathname}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('tollgate CLI beside a running server', () => {
+  it('creates an account, adds credits and a key that the running server accepts at once', async () => {
+    const account = await cliJson<{ id: string; status: string }>([
+      'accounts',
+      'create',
+      '--email',
+      'ops@example.com',
+    ]);
+    expect(account.id).toMatch(/^acct_/);
+    const credited = await cliJson<{ balance_micros: number }>([
+      'credits',
+      'add',
+      account.id,
+      '--usd',
+      '5.00',
+    ]);
+    expect(credited.balance_micros).toBe(5_000_000);
+    const created = await cliJson<{ id: string; key: string; hint: string }>([
+      'keys',
+      'create',
+      account.id,
+      '--name',
+      'laptop',
+    ]);
+    expect(created.key).toMatch(/^llmbase_[0-9A-Za-z]{28}$/);
+    expect(created.hint).toBe(`llmbase_…${created.key.slice(-4)}`);
+    expect(await get('/v1/balance', created.key)).toEqual({ status: 200, body: { balance_usd_cents: 500 } });
+
+    const listed = await cliJson<{ id: string; hint: string }[]>(['keys', 'list', account.id]);
+    expect(listed).toHaveLength(1);
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+
+    const revoked = await cliJson<{ revoked: boolean }>(['keys', 'revoke', created.id]);
+    expect(revoked.revoked).toBe(true);
+    const after = await get('/v1/balance', created.key);
+    expect(after.status).toBe(401);
+    expect(after.body).toMatchObject({ error: { code: 'api_key_revoked' } });
+  });
+
+  it('creates chat-agent keys with their own prefix', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'agent@example.com']);
+    const created = await cliJson<{ key: string; type: string }>([
+      'keys',
+      'create',
+      account.id,
+      '--name',
+      'bot',
+      '--type',
+      'chat-agent',
+    ]);
+    expect(created.type).toBe('chat-agent');
+    expect(created.key).toMatch(/^llmbase_chat_[0-9A-Za-z]{28}$/);
+  });
+
+  it('suspends and unsuspends an account, which the server sees on the next request', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'sus@example.com']);
+    const { key } = await cliJson<{ key: string }>(['keys', 'create', account.id, '--name', 'k']);
+    expect((await cliJson<{ status: string }>(['accounts', 'suspend', account.id])).status).toBe('suspended');
+    expect((await get('/v1/models', key)).status).toBe(403);
+    await cliJson(['accounts', 'unsuspend', account.id]);
+    expect((await get('/v1/models', key)).status).toBe(200);
+  });
+
+  it('prints a human-readable key once, with a warning that it will not be shown again', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'human@example.com']);
+    const result = await cli(['keys', 'create', account.id, '--name', 'ci']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/llmbase_[0-9A-Za-z]{28}/);
+    expect(result.stdout).toContain('only time');
+  });
+
+  it.each([
+    [['credits', 'add', 'acct_x', '--usd', 'five'], /--usd: expected a positive amount/],
+    [['credits', 'add', 'acct_x', '--usd', '-1'], /--usd/],
+    [['credits', 'add', 'acct_nope', '--usd', '1'], /no account with id acct_nope/],
+    [['keys', 'create', 'acct_nope', '--name', 'x'], /no account with id acct_nope/],
+    [
+      ['keys', 'create', 'acct_nope', '--name', 'x', '--type', 'admin'],
+      /--type: expected inference or chat-agent/,
+    ],
+    [['keys', 'revoke', 'key_nope'], /no key with id key_nope/],
+    [['accounts', 'create', '--email', 'not-an-email'], /not an email address/],
+    [['accounts', 'create'], /required option '--email <email>' not specified/],
+    [['accounts', 'frobnicate'], /unknown command 'frobnicate'/],
+  ])('refuses bad input %j with a clear message and a non-zero exit', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports errors as JSON with --json', async () => {
+    const result = await cli(['keys', 'revoke', 'key_nope', '--json']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stderr)).toEqual({ error: { message: 'no key with id key_nope' } });
+  });
+
+  it('refuses to create keys without the hashing secret, naming the variable', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'nosecret@example.com']);
+    const result = await cli(['keys', 'create', account.id, '--name', 'x'], { TOLLGATE_KEY_SECRET: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('TOLLGATE_KEY_SECRET');
+  });
+});
+
+describe('tollgate serve with a bad configuration', () => {
+  it.each([
+    [
+      'an unknown provider in a model',
+      (yaml: string) =>
+        yaml.replace(
+          'provider: fake\n    upstream_model: fake-model',
+          'provider: nope\n    upstream_model: fake-model',
+        ),
+      /models\[0\]\.provider: unknown provider "nope"/,
+    ],
+    [
+      'a price that is not a number',
+      (yaml: string) => yaml.replace('output_usd_per_million: 1000', 'output_usd_per_million: lots'),
+      /models\[0\]\.output_usd_per_million/,
+    ],
+    ['broken YAML', (yaml: string) => `${yaml}\n  - id: [unclosed`, /invalid YAML/],
+    ['a typo in a key', (yaml: string) => yaml.replace('brand:', 'brnad:'), /brnad|brand/],
+  ])('stops at start-up with one message naming the field: %s', async (_name, mutate, message) => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, mutate(configYaml(upstream.url)));
+    const result = await cli(['--config', file, 'serve']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('stops at start-up when the key secret is missing', async () => {
+    const result = await cli(['serve'], { TOLLGATE_KEY_SECRET: '' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/TOLLGATE_KEY_SECRET: not set/);
+  });
+
+  it('stops at start-up when a provider key variable is missing', async () => {
+    const file = path.join(dir, 'keyed.yaml');
+    writeFileSync(file, configYaml(upstream.url, '    api_key_env: FAKE_PROVIDER_KEY'));
+    const result = await cli(['--config', file, 'serve']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/FAKE_PROVIDER_KEY is not set/);
+  });
+});
