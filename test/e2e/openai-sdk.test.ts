@@ -62,7 +62,7 @@ describe('the official openai SDK against Tollgate', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error' });
-    expect((error as OpenAI.APIError).requestID).toMatch(/^req_/);
+    expect((error as InstanceType<typeof OpenAI.APIError>).requestID).toMatch(/^req_/);
   });
 
   it('surfaces a revoked key as AuthenticationError with code api_key_revoked', async () => {
