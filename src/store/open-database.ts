@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/2026-11-24-initial.js';
+import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
 /** Migrations are listed here rather than read from a folder, so the compiled build needs no file scan. */
@@ -30,7 +31,7 @@ export async function openSqlite(file: string): Promise<OpenDatabase> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error } = await new Migrator({ db, provider: staticMigrations }).migrateToLatest();
   if (error) {
     await db.destroy();
