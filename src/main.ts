@@ -17,8 +17,9 @@ import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyKeyStore } from './store/kysely-keys.js';
-import { KyselyLedger } from './store/kysely-ledger.js';
 import { openSqlite } from './store/open-database.js';
+import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
+import { SqliteLedger } from './store/sqlite-ledger.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
@@ -58,25 +59,20 @@ export async function createTollgate(
   const database = await openSqlite(config.databasePath);
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
-  const ledger = new KyselyLedger(database.db, (prefix) => newId(prefix));
+  const keyActivity = new SqliteKeyActivity(database.sqlite, database.writes);
+  const id = (prefix: string) => newId(prefix);
+  const ledger = new SqliteLedger(database.sqlite, database.writes, id);
   const undiciUpstreams = overrides.upstreams
     ? undefined
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
   const hasher = new HmacKeyHasher(keySecret);
-  const id = (prefix: string) => newId(prefix);
   const accounts = new AccountService(accountStore, ledger, clock, id);
   const keys = new ApiKeyService(config.brand, accountStore, keyStore, hasher, cryptoRandom, clock, id);
-  const billing = new Billing(
-    accountStore,
-    ledger,
-    clock,
-    (prefix) => newId(prefix),
-    config.holdTtlSeconds * 1000,
-  );
+  const billing = new Billing(ledger, clock, id, config.holdTtlSeconds * 1000);
 
-  const uses = new KeyUseRecorder(keyStore, (error) =>
+  const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
   const app = buildApp(
@@ -87,7 +83,7 @@ export async function createTollgate(
       newRequestId: () => newId('req', cryptoRandom),
     },
     {
-      authenticator: new Authenticator(config.brand, keyStore, hasher),
+      authenticator: new Authenticator(config.brand, keyActivity, hasher),
       uses,
       catalogue,
       chat: new ChatCompletions(catalogue, billing, upstreams, clock, {

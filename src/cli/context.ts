@@ -7,8 +7,8 @@ import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
 import { KyselyKeyStore } from '../store/kysely-keys.js';
-import { KyselyLedger } from '../store/kysely-ledger.js';
 import { openSqlite } from '../store/open-database.js';
+import { SqliteLedger } from '../store/sqlite-ledger.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -38,7 +38,7 @@ export async function withServices<T>(
   const database = await openSqlite(config.databasePath);
   try {
     const accountStore = new KyselyAccountStore(database.db);
-    const ledger = new KyselyLedger(database.db, (prefix) => newId(prefix));
+    const ledger = new SqliteLedger(database.sqlite, database.writes, (prefix) => newId(prefix));
     const accounts = new AccountService(accountStore, ledger, systemClock, (prefix) => newId(prefix));
     // Only creating a key needs the HMAC secret, so it is asked for on first use: listing and revoking work without it.
     let hasher: HmacKeyHasher | undefined;

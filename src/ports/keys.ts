@@ -32,12 +32,20 @@ export interface KeyUse {
 
 export type RevokeOutcome = 'revoked' | 'already-revoked' | 'not-found';
 
+/** The lookup authentication makes on every request. */
+export interface CredentialLookup {
+  findCredential(hash: string): Promise<KeyCredential | undefined>;
+}
+
+/** Where the last-use batches of KeyUseRecorder go. */
+export interface KeyUseSink {
+  recordUses(uses: readonly KeyUse[]): Promise<void>;
+}
+
 export interface KeyStore {
   insert(key: ApiKeyRecord & { readonly hash: string }): Promise<void>;
   listForAccount(accountId: string): Promise<ApiKeyRecord[]>;
   revoke(keyId: string, now: number): Promise<RevokeOutcome>;
-  findCredential(hash: string): Promise<KeyCredential | undefined>;
-  recordUses(uses: readonly KeyUse[]): Promise<void>;
 }
 
 /** HMAC of keys with the operator's secret; equality in constant time. */

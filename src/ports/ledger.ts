@@ -48,6 +48,8 @@ export interface LedgerEntry {
  * A hold subtracts its amount; a settlement subtracts the charge; the release gives the hold back.
  */
 export interface Ledger {
+  /** Prepaid credit not held by a request in flight; undefined for an unknown account. */
+  available(accountId: string): Promise<Micros | undefined>;
   credit(entry: {
     id: string;
     accountId: string;

@@ -1,6 +1,6 @@
 import { type KeyType, parseApiKey } from '../domain/api-key.js';
 import { type Failure, failure } from '../domain/errors.js';
-import type { KeyHasher, KeyStore } from '../ports/keys.js';
+import type { CredentialLookup, KeyHasher } from '../ports/keys.js';
 
 export interface Principal {
   readonly keyId: string;
@@ -57,7 +57,7 @@ function decodeURIComponentSafe(text: string): string {
 export class Authenticator {
   constructor(
     private readonly brand: string,
-    private readonly keys: KeyStore,
+    private readonly keys: CredentialLookup,
     private readonly hasher: KeyHasher,
   ) {}
 

@@ -2,7 +2,6 @@ import { type Failure, failure } from '../domain/errors.js';
 import { planHold } from '../domain/hold-plan.js';
 import { formatUsd, type Micros } from '../domain/money.js';
 import { costOf, type ModelPrice, type TokenUsage } from '../domain/pricing.js';
-import type { AccountStore } from '../ports/accounts.js';
 import type { Ledger, UsageRecord } from '../ports/ledger.js';
 import type { Clock } from '../ports/system.js';
 
@@ -39,7 +38,6 @@ const HOLD_ATTEMPTS = 5;
  */
 export class Billing {
   constructor(
-    private readonly accounts: AccountStore,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
@@ -48,14 +46,14 @@ export class Billing {
 
   async admit(request: AdmitRequest): Promise<Admission> {
     for (let attempt = 0; attempt < HOLD_ATTEMPTS; attempt++) {
-      const account = await this.accounts.find(request.accountId);
-      if (!account) return { ok: false, failure: failure('invalid_api_key') };
+      const available = await this.ledger.available(request.accountId);
+      if (available === undefined) return { ok: false, failure: failure('invalid_api_key') };
       const plan = planHold({
         price: request.price,
         promptTokensCeiling: request.promptTokensCeiling,
         requestedMaxTokens: request.requestedMaxTokens,
         modelMaxOutputTokens: request.modelMaxOutputTokens,
-        available: account.availableMicros,
+        available,
       });
       if (plan.kind === 'nothing-affordable') {
         const minimum = costOf(request.price, {
@@ -66,7 +64,7 @@ export class Billing {
           ok: false,
           failure: failure(
             'insufficient_quota',
-            `Insufficient credits: this request needs up to ${formatUsd(minimum)} before any output, and the available balance is ${formatUsd(account.availableMicros)}. Add credits to continue.`,
+            `Insufficient credits: this request needs up to ${formatUsd(minimum)} before any output, and the available balance is ${formatUsd(available)}. Add credits to continue.`,
           ),
         };
       }

@@ -1,4 +1,4 @@
-import type { KeyStore, KeyUse } from '../ports/keys.js';
+import type { KeyUse, KeyUseSink } from '../ports/keys.js';
 
 /**
  * Remembers each key's last use and client IP, and writes them in one batch a second rather than
@@ -10,7 +10,7 @@ export class KeyUseRecorder {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly keys: KeyStore,
+    private readonly keys: KeyUseSink,
     private readonly onError: (error: unknown) => void,
     private readonly intervalMs = 1_000,
   ) {}

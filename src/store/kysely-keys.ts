@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { KeyType } from '../domain/api-key.js';
-import type { AccountStatus } from '../ports/accounts.js';
-import type { ApiKeyRecord, KeyCredential, KeyStore, KeyUse, RevokeOutcome } from '../ports/keys.js';
+import type { ApiKeyRecord, KeyStore, RevokeOutcome } from '../ports/keys.js';
 import type { Database } from './tables.js';
 
 export class KyselyKeyStore implements KeyStore {
@@ -70,43 +69,5 @@ export class KyselyKeyStore implements KeyStore {
       .where('id', '=', keyId)
       .executeTakeFirst();
     return exists ? 'already-revoked' : 'not-found';
-  }
-
-  async findCredential(hash: string): Promise<KeyCredential | undefined> {
-    const row = await this.db
-      .selectFrom('api_keys')
-      .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
-      .select([
-        'api_keys.id as key_id',
-        'api_keys.account_id',
-        'api_keys.type',
-        'api_keys.hash',
-        'api_keys.revoked_at',
-        'accounts.status',
-      ])
-      .where('api_keys.hash', '=', hash)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      keyId: row.key_id,
-      accountId: row.account_id,
-      type: row.type as KeyType,
-      hash: row.hash,
-      revoked: row.revoked_at !== null,
-      accountStatus: row.status as AccountStatus,
-    };
-  }
-
-  async recordUses(uses: readonly KeyUse[]): Promise<void> {
-    if (uses.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (const use of uses) {
-        await trx
-          .updateTable('api_keys')
-          .set({ last_used_at: use.at, last_used_ip: use.ip })
-          .where('id', '=', use.keyId)
-          .execute();
-      }
-    });
   }
 }

@@ -34,7 +34,7 @@ describe('authentication under /v1', () => {
         param: null,
       },
     });
-    expect(response.headers['x-request-id']).toMatch(/^req_[0-9A-Za-z]{16}$/);
+    expect(response.headers['x-request-id']).toMatch(/^req_[0-9A-Za-z]{19}$/);
   });
 
   it('requires the key for model discovery too', async () => {
