@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { DestinationStream } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import type { Config } from './config/load-config.js';
 import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
@@ -15,6 +15,7 @@ import { Billing } from './services/billing.js';
 import { ModelCatalogue } from './services/catalogue.js';
 import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
+import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyKeyStore } from './store/kysely-keys.js';
 import { openSqlite } from './store/open-database.js';
@@ -59,19 +60,34 @@ export async function createTollgate(
   const database = await openSqlite(config.databasePath);
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
-  const keyActivity = new SqliteKeyActivity(database.sqlite, database.writes);
+  const watch = new DataVersionWatch(database.sqlite);
+  const keyActivity = new SqliteKeyActivity(database.sqlite, watch);
   const id = (prefix: string) => newId(prefix);
-  const ledger = new SqliteLedger(database.sqlite, database.writes, id);
+  const ledger = new SqliteLedger(database.sqlite, watch, id);
   const undiciUpstreams = overrides.upstreams
     ? undefined
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
   const hasher = new HmacKeyHasher(keySecret);
-  const accounts = new AccountService(accountStore, ledger, clock, id);
-  const keys = new ApiKeyService(config.brand, accountStore, keyStore, hasher, cryptoRandom, clock, id);
+  const forgetKeys = () => keyActivity.forget();
+  const accounts = new AccountService(accountStore, ledger, clock, id, forgetKeys);
+  const keys = new ApiKeyService(
+    config.brand,
+    accountStore,
+    keyStore,
+    hasher,
+    cryptoRandom,
+    clock,
+    id,
+    forgetKeys,
+  );
   const billing = new Billing(ledger, clock, id, config.holdTtlSeconds * 1000);
 
+  // Asynchronous stdout: while one write is in flight, later lines are coalesced into the next,
+  // so a busy server makes one write for many log lines instead of one write per request.
+  const stdoutLog = overrides.logStream ? undefined : pino.destination({ dest: 1, sync: false });
+  const logStream = overrides.logStream ?? stdoutLog;
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
@@ -79,7 +95,7 @@ export async function createTollgate(
     {
       bodyLimitBytes: config.server.bodyLimitBytes,
       trustProxy: config.server.trustProxy,
-      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, overrides.logStream),
+      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream),
       newRequestId: () => newId('req', cryptoRandom),
     },
     {
@@ -102,8 +118,10 @@ export async function createTollgate(
       sweep: () => ledger.releaseExpired(clock.now()),
       close: async () => {
         await uses.stop();
+        ledger.flush();
         await undiciUpstreams?.close();
         await database.close();
+        stdoutLog?.flushSync();
       },
     },
   );

@@ -5,6 +5,7 @@ import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
 import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
+import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
 import { KyselyKeyStore } from '../store/kysely-keys.js';
 import { openSqlite } from '../store/open-database.js';
@@ -38,7 +39,9 @@ export async function withServices<T>(
   const database = await openSqlite(config.databasePath);
   try {
     const accountStore = new KyselyAccountStore(database.db);
-    const ledger = new SqliteLedger(database.sqlite, database.writes, (prefix) => newId(prefix));
+    const ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
+      newId(prefix),
+    );
     const accounts = new AccountService(accountStore, ledger, systemClock, (prefix) => newId(prefix));
     // Only creating a key needs the HMAC secret, so it is asked for on first use: listing and revoking work without it.
     let hasher: HmacKeyHasher | undefined;

@@ -15,6 +15,8 @@ export class AccountService {
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
+    /** Told after a suspension changes, so that caches in this process see it at once. */
+    private readonly afterChange: () => void = () => {},
   ) {}
 
   async create(email: string): Promise<AccountResult<Account>> {
@@ -32,6 +34,7 @@ export class AccountService {
 
   async setSuspended(id: string, suspended: boolean): Promise<AccountResult<Account>> {
     const changed = await this.accounts.setStatus(id, suspended ? 'suspended' : 'active');
+    this.afterChange();
     const account = changed ? await this.accounts.find(id) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${id}` };
   }
@@ -57,7 +60,6 @@ export class AccountService {
 
   /** `GET /v1/balance`: whole cents of prepaid credit not held by a request in flight. */
   async balanceCents(accountId: string): Promise<number> {
-    const account = await this.accounts.find(accountId);
-    return microsToWholeCents(account?.availableMicros ?? 0);
+    return microsToWholeCents((await this.ledger.available(accountId)) ?? 0);
   }
 }

@@ -19,6 +19,8 @@ export class ApiKeyService {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
+    /** Told after a revocation, so that caches in this process drop the key at once. */
+    private readonly afterChange: () => void = () => {},
   ) {}
 
   async create(accountId: string, name: string, type: KeyType): Promise<AccountResult<CreatedKey>> {
@@ -49,7 +51,9 @@ export class ApiKeyService {
     return { ok: true, value: await this.keys.listForAccount(accountId) };
   }
 
-  revoke(keyId: string): Promise<RevokeOutcome> {
-    return this.keys.revoke(keyId, this.clock.now());
+  async revoke(keyId: string): Promise<RevokeOutcome> {
+    const outcome = await this.keys.revoke(keyId, this.clock.now());
+    this.afterChange();
+    return outcome;
   }
 }

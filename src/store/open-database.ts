@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
-import { GroupCommit } from './group-commit.js';
 import * as initial from './migrations/2026-11-24-initial.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
@@ -17,13 +16,10 @@ const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATI
 export interface OpenDatabase {
   readonly db: Kysely<Database>;
   /**
-   * The same connection, for the request-path adapters. Their writes run inside a transaction
-   * that group commit keeps open for the rest of an event-loop turn, so Kysely must never open a
-   * transaction of its own on this connection; no Kysely query in this codebase does.
+   * The same connection, for the request-path adapters, which use better-sqlite3 directly.
    */
   readonly sqlite: SqliteDatabase.Database;
-  /** Every write on the request path goes through this, on the same connection. */
-  readonly writes: GroupCommit;
+
   close(): Promise<void>;
 }
 
@@ -48,14 +44,5 @@ export async function openSqlite(file: string): Promise<OpenDatabase> {
     await db.destroy();
     throw error;
   }
-  const writes = new GroupCommit(sqlite);
-  return {
-    db,
-    sqlite,
-    writes,
-    close: async () => {
-      writes.commit();
-      await db.destroy();
-    },
-  };
+  return { db, sqlite, close: () => db.destroy() };
 }

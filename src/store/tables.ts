@@ -20,18 +20,6 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
-export interface HoldsTable {
-  id: string;
-  account_id: string;
-  key_id: string;
-  request_id: string;
-  amount_micros: number;
-  status: string;
-  created_at: number;
-  expires_at: number;
-  closed_at: number | null;
-}
-
 export interface LedgerEntriesTable {
   id: string;
   account_id: string;
@@ -63,7 +51,6 @@ export interface UsageRecordsTable {
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
-  holds: HoldsTable;
   ledger_entries: LedgerEntriesTable;
   usage_records: UsageRecordsTable;
 }

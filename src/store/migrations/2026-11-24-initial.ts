@@ -28,20 +28,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('api_keys_account').on('api_keys').column('account_id').execute();
 
   await db.schema
-    .createTable('holds')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
-    .addColumn('key_id', 'text', (c) => c.notNull())
-    .addColumn('request_id', 'text', (c) => c.notNull())
-    .addColumn('amount_micros', 'bigint', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
-    .addColumn('closed_at', 'bigint')
-    .execute();
-  await db.schema.createIndex('holds_open_by_expiry').on('holds').columns(['status', 'expires_at']).execute();
-
-  await db.schema
     .createTable('ledger_entries')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
