@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Child, startChild } from './child-process.js';
+
+const BIN = path.resolve('bin/tollgate.js');
+
+/**
+ * Tollgate as an operator runs it: `tollgate serve` with authentication, billing and request
+ * logging on (logs go to a pipe that is drained), on a fresh SQLite database in a temporary folder,
+ * seeded through the CLI with an account, ample credit and a key.
+ */
+export async function startTollgate(upstreamUrl: string): Promise<{ child: Child; key: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
+  const config = path.join(dir, 'tollgate.yaml');
+  writeFileSync(
+    config,
+    `brand: bench
+providers:
+  - id: up
+    type: openai-compatible
+    base_url: ${upstreamUrl}/v1
+models:
+  - id: bench-model
+    provider: up
+    upstream_model: fake-model
+    input_usd_per_million: 0.5
+    output_usd_per_million: 1.5
+    max_output_tokens: 4096
+`,
+  );
+  const env = {
+    PATH: process.env.PATH,
+    // A throwaway secret for a throwaway database: it protects nothing.
+    TOLLGATE_KEY_SECRET: 'bench-only-secret-0123456789abcdef0123456789',
+    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
+    TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+  };
+  const cli = (...args: string[]) =>
+    JSON.parse(
+      execFileSync(process.execPath, [BIN, '--config', config, ...args, '--json'], { env }).toString(),
+    ) as {
+      id: string;
+      key: string;
+    };
+  const account = cli('accounts', 'create', '--email', 'bench@example.com');
+  cli('credits', 'add', account.id, '--usd', '1000000');
+  const { key } = cli('keys', 'create', account.id, '--name', 'bench');
+  const child = await startChild([BIN, '--config', config, 'serve'], env, (output) => {
+    return /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
+  });
+  return { child, key };
+}
