@@ -59,20 +59,19 @@ export class UndiciUpstreams implements Upstreams {
   async postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse> {
     const provider = this.providers.get(providerId);
     if (!provider) throw new UpstreamFailure('unavailable', `no provider ${providerId}`);
-    const abort = new AbortController();
     try {
       const response = await provider.pool.request({
         method: 'POST',
         path: provider.basePath + path,
         headers: provider.headers,
         body,
-        signal: abort.signal,
       });
       return {
         status: response.statusCode,
         headers: response.headers,
         body: failuresMapped(response.body),
-        abort: () => abort.abort(),
+        // Destroying the body closes the upstream connection; no AbortController per request needed.
+        abort: () => response.body.destroy(),
       };
     } catch (error) {
       throw toFailure(error);
