@@ -19,6 +19,7 @@ import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyKeyStore } from './store/kysely-keys.js';
 import { openSqlite } from './store/open-database.js';
+import { acquireServerLock } from './store/server-lock.js';
 import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
 import { SqliteLedger } from './store/sqlite-ledger.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
@@ -58,6 +59,13 @@ export async function createTollgate(
   const providerKeys = requireProviderKeys(config, env);
   const clock = overrides.clock ?? systemClock;
   const database = await openSqlite(config.databasePath);
+  let releaseLock: () => void;
+  try {
+    releaseLock = acquireServerLock(config.databasePath);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
   const watch = new DataVersionWatch(database.sqlite);
@@ -121,6 +129,7 @@ export async function createTollgate(
         ledger.flush();
         await undiciUpstreams?.close();
         await database.close();
+        releaseLock();
         stdoutLog?.flushSync();
       },
     },

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
+import { ServerLockError } from '../store/server-lock.js';
 import { registerAccountCommands } from './accounts.js';
 import type { GlobalOptions } from './context.js';
 import { registerCreditCommands } from './credits.js';
@@ -48,6 +49,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (error instanceof UsageError || error instanceof ConfigError) fail(error.message);
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof ServerLockError)
+    fail(error.message);
   fail(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -218,3 +218,11 @@ describe('tollgate serve with a bad configuration', () => {
     expect(result.stderr).toMatch(/FAKE_PROVIDER_KEY is not set/);
   });
 });
+
+describe('one server per SQLite database', () => {
+  it('refuses to start a second server on the database the first one serves', async () => {
+    const result = await cli(['serve']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/another Tollgate server \(pid \d+\) is serving/);
+  });
+});
