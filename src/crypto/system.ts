@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { randomBase62, toBase62 } from '../domain/base62.js';
 import type { Clock, RandomSource } from '../ports/system.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -25,20 +26,8 @@ function take(count: number): Uint8Array {
 
 export const cryptoRandom: RandomSource = { bytes: take };
 
-const ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
 const TIME_CHARS = 7;
 const RANDOM_CHARS = 12;
-
-function timePrefix(ms: number): string {
-  let out = '';
-  let rest = ms;
-  for (let i = 0; i < TIME_CHARS; i++) {
-    out = ID_ALPHABET[rest % 62] + out;
-    rest = Math.floor(rest / 62);
-  }
-  return out;
-}
 
 /**
  * Prefixed ids (`acct_…`, `key_…`, `req_…`): 7 base62 characters of the time in milliseconds, then
@@ -47,13 +36,5 @@ function timePrefix(ms: number): string {
  * Ids are identifiers, not secrets: API keys are generated elsewhere, from 131 random bits.
  */
 export function newId(prefix: string, random: RandomSource = cryptoRandom, now = Date.now()): string {
-  let body = '';
-  while (body.length < RANDOM_CHARS) {
-    for (const byte of random.bytes(24)) {
-      // Bytes of 248 and above are dropped so every character is equally likely (248 = 4 × 62).
-      if (byte < 248) body += ID_ALPHABET[byte % 62];
-      if (body.length === RANDOM_CHARS) break;
-    }
-  }
-  return `${prefix}_${timePrefix(now)}${body}`;
+  return `${prefix}_${toBase62(now, TIME_CHARS)}${randomBase62(RANDOM_CHARS, (count) => random.bytes(count))}`;
 }

@@ -1,3 +1,4 @@
+import { randomBase62, toBase62 } from './base62.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -7,25 +8,12 @@ import { crc32 } from './crc32.js';
  */
 export type KeyType = 'inference' | 'chat_agent';
 
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const RANDOM_CHARS = 22;
 const CHECKSUM_CHARS = 6;
 const BODY = new RegExp(`^[0-9A-Za-z]{${RANDOM_CHARS + CHECKSUM_CHARS}}$`);
-/** 248 is the largest multiple of 62 below 256: bytes above it are dropped so every character is equally likely. */
-const UNBIASED_BYTE_LIMIT = 248;
 
 export function keyPrefix(brand: string, type: KeyType): string {
   return type === 'chat_agent' ? `${brand}_chat_` : `${brand}_`;
-}
-
-function toBase62(value: number, width: number): string {
-  let out = '';
-  let rest = value;
-  for (let i = 0; i < width; i++) {
-    out = ALPHABET[rest % 62] + out;
-    rest = Math.floor(rest / 62);
-  }
-  return out;
 }
 
 function checksum(text: string): string {
@@ -37,12 +25,7 @@ export function generateApiKey(
   type: KeyType,
   randomBytes: (count: number) => Uint8Array,
 ): string {
-  let random = '';
-  while (random.length < RANDOM_CHARS) {
-    for (const byte of randomBytes(32)) {
-      if (byte < UNBIASED_BYTE_LIMIT && random.length < RANDOM_CHARS) random += ALPHABET[byte % 62];
-    }
-  }
+  const random = randomBase62(RANDOM_CHARS, randomBytes);
   const head = keyPrefix(brand, type) + random;
   return head + checksum(head);
 }
