@@ -1,75 +1,396 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './load-config.js';
-import { requireKeySecret, requireProviderKeys } from './secrets.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig, resolveConfigPath } from './load-config.js';
 
-const valid = `
+const VALID = `
 brand: llmbase
 providers:
+  - id: local
+    type: openai-compatible
+    base_url: http://127.0.0.1:11434/v1//
   - id: openai
     type: openai-compatible
-    base_url: https://api.openai.com/v1/
+    base_url: https://api.openai.com/v1
     api_key_env: OPENAI_API_KEY
+    max_connections: 32
+    timeouts:
+      connect_ms: 1000
 models:
   - id: deepseek/deepseek-v4-flash
-    aliases: [flash]
-    provider: openai
-    upstream_model: deepseek-chat
+    aliases: [flash, ds]
+    provider: local
+    upstream_model: deepseek-v4-flash
     input_usd_per_million: 0.27
     output_usd_per_million: "1.10"
     max_output_tokens: 8192
+  - id: gpt-4o-mini
+    provider: openai
+    upstream_model: gpt-4o-mini
+    input_usd_per_million: 0.15
+    output_usd_per_million: 0.6
+    max_output_tokens: 16384
+    owned_by: openai-inc
 `;
 
-function error(text: string, env: NodeJS.ProcessEnv = {}): string {
+function configError(text: string, env: NodeJS.ProcessEnv = {}): ConfigError {
   try {
-    parseConfig(text, 'tollgate.yaml', env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
+    parseConfig(text, 'conf/tollgate.yaml', env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
   }
   throw new Error('expected a ConfigError');
 }
 
-describe('configuration', () => {
-  it('reads a valid file into prices in micro-USD per million tokens', () => {
-    const config = parseConfig(valid, 'tollgate.yaml', {});
+const temporaryDirectories: string[] = [];
+
+function temporaryDirectory(): string {
+  const directory = mkdtempSync(path.join(tmpdir(), 'tollgate-config-'));
+  temporaryDirectories.push(directory);
+  return directory;
+}
+
+afterEach(() => {
+  for (const directory of temporaryDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('parseConfig with a valid file', () => {
+  const config = parseConfig(VALID, 'conf/tollgate.yaml', {});
+
+  it('keeps the source path and brand', () => {
+    expect(config.sourcePath).toBe('conf/tollgate.yaml');
+    expect(config.brand).toBe('llmbase');
+  });
+
+  it('fills in the server, database and billing defaults', () => {
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      bodyLimitBytes: 4 * 1024 * 1024,
+      trustProxy: false,
+      logLevel: 'info',
+    });
+    expect(config.databasePath).toBe('./data/tollgate.db');
+    expect(config.holdTtlSeconds).toBe(3_600);
+  });
+
+  it('converts prices in USD per million, numbers or strings, to integer micro-USD per million', () => {
     expect(config.models[0]?.price).toEqual({
       inputMicrosPerMillion: 270_000,
       outputMicrosPerMillion: 1_100_000,
     });
-    expect(config.providers[0]?.baseUrl).toBe('https://api.openai.com/v1');
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config.databasePath).toBe('./data/tollgate.db');
-  });
-
-  it('lets PORT and HOST override the address, and refuses a PORT that is not a port', () => {
-    expect(parseConfig(valid, 'f', { PORT: '9000', HOST: '0.0.0.0' }).server).toMatchObject({
-      port: 9000,
-      host: '0.0.0.0',
+    expect(config.models[1]?.price).toEqual({
+      inputMicrosPerMillion: 150_000,
+      outputMicrosPerMillion: 600_000,
     });
-    expect(error(valid, { PORT: 'eighty' })).toMatch(/^PORT: /);
+    for (const model of config.models) {
+      expect(Number.isInteger(model.price.inputMicrosPerMillion)).toBe(true);
+      expect(Number.isInteger(model.price.outputMicrosPerMillion)).toBe(true);
+    }
   });
 
+  it('converts prices with up to six decimals exactly', () => {
+    for (const [text, micros] of [
+      ['0.000001', 1],
+      ['0.145', 145_000],
+      ['"2.675"', 2_675_000],
+      ['0.3', 300_000],
+      ['1000000', 1_000_000_000_000],
+      ['0', 0],
+    ] as const) {
+      const parsed = parseConfig(VALID.replace('0.27', text), 'f', {});
+      expect(parsed.models[0]?.price.inputMicrosPerMillion, text).toBe(micros);
+    }
+  });
+
+  it('gives camelCase models with aliases, upstream name and owner', () => {
+    expect(config.models[0]).toEqual({
+      id: 'deepseek/deepseek-v4-flash',
+      aliases: ['flash', 'ds'],
+      providerId: 'local',
+      upstreamModel: 'deepseek-v4-flash',
+      price: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
+      maxOutputTokens: 8_192,
+      ownedBy: 'local',
+    });
+    expect(config.models[1]?.aliases).toEqual([]);
+    expect(config.models[1]?.ownedBy).toBe('openai-inc');
+  });
+
+  it('gives camelCase providers with trailing slashes cut from the base URL and default limits', () => {
+    expect(config.providers).toEqual([
+      {
+        id: 'local',
+        baseUrl: 'http://127.0.0.1:11434/v1',
+        apiKeyEnv: undefined,
+        maxConnections: 256,
+        timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000 },
+      },
+      {
+        id: 'openai',
+        baseUrl: 'https://api.openai.com/v1',
+        apiKeyEnv: 'OPENAI_API_KEY',
+        maxConnections: 32,
+        timeouts: { connectMs: 1_000, firstByteMs: 120_000, idleMs: 120_000 },
+      },
+    ]);
+  });
+
+  it('reads every server setting the file gives', () => {
+    const text = `${VALID}
+server:
+  host: 0.0.0.0
+  port: 3000
+  body_limit_bytes: 2048
+  trust_proxy: true
+  log_level: debug
+database:
+  url: sqlite:/var/lib/tollgate/db.sqlite
+billing:
+  hold_ttl_seconds: 600
+`;
+    const parsed = parseConfig(text, 'f', {});
+    expect(parsed.server).toEqual({
+      host: '0.0.0.0',
+      port: 3_000,
+      bodyLimitBytes: 2_048,
+      trustProxy: true,
+      logLevel: 'debug',
+    });
+    expect(parsed.databasePath).toBe('/var/lib/tollgate/db.sqlite');
+    expect(parsed.holdTtlSeconds).toBe(600);
+  });
+
+  it('loads the example configuration shipped with the repository', () => {
+    const example = loadConfig(path.resolve(import.meta.dirname, '../../tollgate.example.yaml'), {});
+    expect(example.brand).toBe('llmbase');
+    expect(example.models.find((m) => m.id === 'deepseek/deepseek-v4-flash')?.price).toEqual({
+      inputMicrosPerMillion: 270_000,
+      outputMicrosPerMillion: 1_100_000,
+    });
+  });
+});
+
+describe('parseConfig with a bad file', () => {
   it.each([
-    [valid.replace('0.27', 'cheap'), /tollgate\.yaml: models\[0\]\.input_usd_per_million/],
-    [valid.replace('provider: openai', 'provider: nope'), /models\[0\]\.provider: unknown provider "nope"/],
-    [valid.replace('[flash]', '[flash, deepseek/deepseek-v4-flash]'), /used twice/],
-    [valid.replace('brand: llmbase', 'brand: LLM_Base'), /brand: expected/],
-    [valid.replace('brand: llmbase', 'brand: llmbase\ncolour: blue'), /colour/],
+    ['a price that is not a number', VALID.replace('0.27', 'cheap'), 'models[0].input_usd_per_million'],
+    ['a negative price', VALID.replace('0.27', '-0.27'), 'models[0].input_usd_per_million'],
+    ['a price string with a comma', VALID.replace('"1.10"', '"1,10"'), 'models[0].output_usd_per_million'],
+    ['a price over a million dollars', VALID.replace('0.6', '1000001'), 'models[1].output_usd_per_million'],
+    ['a fractional max_output_tokens', VALID.replace('8192', '8192.5'), 'models[0].max_output_tokens'],
     [
-      valid.replace('api_key_env: OPENAI_API_KEY', 'api_key_env: sk-live-123'),
-      /api_key_env: expected the NAME/,
+      'a missing upstream_model',
+      VALID.replace('    upstream_model: gpt-4o-mini\n', ''),
+      'models[1].upstream_model',
     ],
-    [valid.replace('https://api.openai.com/v1/', 'ftp://x'), /base_url/],
-    [`${valid}\n  - id: [`, /tollgate\.yaml(:\d+)?: invalid YAML/],
-  ])('names the field of a bad file in one message (%#)', (text, message) => {
-    expect(error(text)).toMatch(message);
+    ['an unknown key in a model', VALID.replace('owned_by: openai-inc', 'ownedby: x'), 'models[1]'],
+    [
+      'an unknown provider type',
+      VALID.replace('type: openai-compatible', 'type: anthropic'),
+      'providers[0].type',
+    ],
+    [
+      'a non-http base URL',
+      VALID.replace('https://api.openai.com/v1', 'ftp://example.com'),
+      'providers[1].base_url',
+    ],
+    [
+      'a secret in place of the env variable name',
+      VALID.replace('api_key_env: OPENAI_API_KEY', 'api_key_env: sk-abc123'),
+      'providers[1].api_key_env',
+    ],
+    ['an upper-case provider id', VALID.replace('id: local', 'id: Local'), 'providers[0].id'],
+    [
+      'a timeout of zero',
+      VALID.replace('connect_ms: 1000', 'connect_ms: 0'),
+      'providers[1].timeouts.connect_ms',
+    ],
+    ['a bad log level', `${VALID}server:\n  log_level: verbose\n`, 'server.log_level'],
+    ['a hold TTL under a minute', `${VALID}billing:\n  hold_ttl_seconds: 5\n`, 'billing.hold_ttl_seconds'],
+    ['a database that is not SQLite', `${VALID}database:\n  url: postgres://x\n`, 'database.url'],
+    ['no models', VALID.replace(/models:[\s\S]*$/, 'models: []\n'), 'models'],
+  ])('refuses %s and names the field', (_name, text, field) => {
+    const error = configError(text);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message.startsWith(`conf/tollgate.yaml: ${field}:`), error.message).toBe(true);
+    expect(error.message).not.toContain('\n');
   });
 
-  it('needs a long enough key secret and every named provider key', () => {
-    expect(() => requireKeySecret({})).toThrow(/TOLLGATE_KEY_SECRET: not set/);
-    expect(() => requireKeySecret({ TOLLGATE_KEY_SECRET: 'short' })).toThrow(/too short/);
-    const config = parseConfig(valid, 'f', {});
-    expect(() => requireProviderKeys(config, {})).toThrow(/OPENAI_API_KEY is not set/);
-    expect(requireProviderKeys(config, { OPENAI_API_KEY: 'sk-test' }).get('openai')).toBe('sk-test');
+  it('refuses an unknown top-level key and names it', () => {
+    const error = configError(`${VALID}colour: blue\n`);
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml: \(top level\): /);
+    expect(error.message).toContain('colour');
+  });
+
+  it('refuses an unknown key in the server section and names it', () => {
+    const error = configError(`${VALID}server:\n  prot: 8080\n`);
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml: server: /);
+    expect(error.message).toContain('prot');
+  });
+
+  it('refuses a model that references an unknown provider', () => {
+    const error = configError(VALID.replace('provider: openai', 'provider: azure'));
+    expect(error.message).toBe(
+      'conf/tollgate.yaml: models[1].provider: unknown provider "azure"; declare it under providers',
+    );
+  });
+
+  it('refuses a model alias used twice', () => {
+    const error = configError(
+      VALID.replace('owned_by: openai-inc', 'owned_by: openai-inc\n    aliases: [flash]'),
+    );
+    expect(error.message).toBe('conf/tollgate.yaml: models[1]: model name "flash" is used twice');
+  });
+
+  it('refuses an alias equal to another model id', () => {
+    const error = configError(VALID.replace('[flash, ds]', '[flash, gpt-4o-mini]'));
+    expect(error.message).toBe('conf/tollgate.yaml: models[1]: model name "gpt-4o-mini" is used twice');
+  });
+
+  it('refuses two providers with the same id', () => {
+    const error = configError(
+      VALID.replace('id: openai', 'id: local').replace('provider: openai', 'provider: local'),
+    );
+    expect(error.message).toBe('conf/tollgate.yaml: providers[1].id: duplicate provider id "local"');
+  });
+
+  it.each(['LLMBase', 'l', '1llm', 'llm_base', 'llm-base', 'a'.repeat(33)])(
+    'refuses the brand %j',
+    (brand) => {
+      const error = configError(VALID.replace('brand: llmbase', `brand: ${brand}`));
+      expect(error.message).toMatch(
+        /^conf\/tollgate\.yaml: brand: expected 2-32 lowercase letters or digits/,
+      );
+    },
+  );
+
+  it('refuses a missing brand', () => {
+    expect(configError(VALID.replace('brand: llmbase\n', '')).message).toMatch(
+      /^conf\/tollgate\.yaml: brand: /,
+    );
+  });
+
+  it('refuses invalid YAML as invalid YAML in one line', () => {
+    const error = configError('brand: llmbase\nproviders: [\n  - id: x\n');
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml(:\d+)?: invalid YAML: /);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('refuses a file that repeats a key', () => {
+    expect(configError(`brand: llmbase\n${VALID}`).message).toContain('invalid YAML');
+  });
+
+  it('refuses an empty file', () => {
+    expect(configError('')).toBeInstanceOf(ConfigError);
+  });
+
+  it('says on which line the YAML is invalid', () => {
+    const text = 'brand: llmbase\nserver:\n  host: "127.0.0.1\n  port: 8080\n';
+    expect(configError(text).message).toMatch(/^conf\/tollgate\.yaml:\d+: invalid YAML: /);
+  });
+});
+
+describe('environment overrides', () => {
+  it('lets PORT and HOST override the file', () => {
+    const config = parseConfig(`${VALID}server:\n  host: 10.0.0.1\n  port: 3000\n`, 'f', {
+      PORT: '9090',
+      HOST: '0.0.0.0',
+    });
+    expect(config.server.port).toBe(9_090);
+    expect(config.server.host).toBe('0.0.0.0');
+  });
+
+  it('accepts PORT 0 and 65535', () => {
+    expect(parseConfig(VALID, 'f', { PORT: '0' }).server.port).toBe(0);
+    expect(parseConfig(VALID, 'f', { PORT: '65535' }).server.port).toBe(65_535);
+  });
+
+  it.each(['eighty', '65536', '-1', '80.5', '8080abc'])('refuses PORT=%j and names PORT', (port) => {
+    const error = configError(VALID, { PORT: port });
+    expect(error.message).toBe(`PORT: expected a whole number from 0 to 65535, got "${port}"`);
+  });
+
+  it('refuses an empty PORT instead of listening on a random port', () => {
+    expect(configError(VALID, { PORT: '' }).message).toMatch(/^PORT: /);
+  });
+
+  it('lets TOLLGATE_DATABASE_URL and TOLLGATE_LOG_LEVEL override the file', () => {
+    const config = parseConfig(VALID, 'f', {
+      TOLLGATE_DATABASE_URL: 'sqlite:/tmp/other.db',
+      TOLLGATE_LOG_LEVEL: 'warn',
+    });
+    expect(config.databasePath).toBe('/tmp/other.db');
+    expect(config.server.logLevel).toBe('warn');
+  });
+
+  it.each(['postgres://db', 'sqlite:', '/tmp/x.db'])('refuses TOLLGATE_DATABASE_URL=%j', (url) => {
+    expect(configError(VALID, { TOLLGATE_DATABASE_URL: url }).message).toMatch(/^TOLLGATE_DATABASE_URL: /);
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads a file from disk', () => {
+    const directory = temporaryDirectory();
+    const file = path.join(directory, 'tollgate.yaml');
+    writeFileSync(file, VALID);
+    expect(loadConfig(file, {}).sourcePath).toBe(file);
+  });
+
+  it('refuses a missing file with a ConfigError that says so', () => {
+    const file = path.join(temporaryDirectory(), 'nope.yaml');
+    expect(() => loadConfig(file, {})).toThrow(ConfigError);
+    expect(() => loadConfig(file, {})).toThrow(
+      `${file}: cannot read the configuration file (file not found)`,
+    );
+  });
+
+  it('refuses a directory given as the file with a ConfigError', () => {
+    expect(() => loadConfig(temporaryDirectory(), {})).toThrow(ConfigError);
+  });
+
+  it('names the file in errors about its content', () => {
+    const file = path.join(temporaryDirectory(), 'tollgate.yaml');
+    writeFileSync(file, VALID.replace('0.27', 'cheap'));
+    expect(() => loadConfig(file, {})).toThrow(`${file}: models[0].input_usd_per_million:`);
+  });
+});
+
+describe('resolveConfigPath', () => {
+  it('uses --config first, resolved against the working directory', () => {
+    const cwd = temporaryDirectory();
+    writeFileSync(path.join(cwd, 'tollgate.yaml'), VALID);
+    expect(resolveConfigPath('custom.yaml', { TOLLGATE_CONFIG: 'env.yaml' }, cwd)).toBe(
+      path.join(cwd, 'custom.yaml'),
+    );
+    expect(resolveConfigPath('/etc/tollgate.yaml', {}, cwd)).toBe('/etc/tollgate.yaml');
+  });
+
+  it('uses TOLLGATE_CONFIG when there is no --config', () => {
+    const cwd = temporaryDirectory();
+    writeFileSync(path.join(cwd, 'tollgate.yaml'), VALID);
+    expect(resolveConfigPath(undefined, { TOLLGATE_CONFIG: 'conf/env.yaml' }, cwd)).toBe(
+      path.join(cwd, 'conf/env.yaml'),
+    );
+  });
+
+  it('uses ./tollgate.yaml when it exists and nothing else was given', () => {
+    const cwd = temporaryDirectory();
+    writeFileSync(path.join(cwd, 'tollgate.yaml'), VALID);
+    expect(resolveConfigPath(undefined, {}, cwd)).toBe(path.join(cwd, 'tollgate.yaml'));
+  });
+
+  it('falls back to the shipped example when there is no ./tollgate.yaml', () => {
+    const cwd = temporaryDirectory();
+    expect(resolveConfigPath(undefined, {}, cwd)).toBe(path.join(cwd, 'tollgate.example.yaml'));
+  });
+
+  it('treats an empty TOLLGATE_CONFIG as not set', () => {
+    const cwd = temporaryDirectory();
+    expect(resolveConfigPath(undefined, { TOLLGATE_CONFIG: '' }, cwd)).toBe(
+      path.join(cwd, 'tollgate.example.yaml'),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ModelPrice } from '../domain/pricing.js';
 import { type ConfigFile, configFileSchema } from './schema.js';
@@ -57,7 +57,12 @@ function toMicrosPerMillion(usd: number): number {
 
 function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv): Config {
   const port = env.PORT === undefined ? file.server.port : Number(env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  if (
+    (env.PORT !== undefined && !/^\d+$/.test(env.PORT)) ||
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65_535
+  ) {
     throw new ConfigError(`PORT: expected a whole number from 0 to 65535, got "${env.PORT}"`);
   }
   const databaseUrl = env.TOLLGATE_DATABASE_URL ?? file.database.url;
@@ -105,10 +110,11 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
 }
 
 export function parseConfig(text: string, sourcePath: string, env: NodeJS.ProcessEnv): Config {
-  const document = parseDocument(text, { prettyErrors: false });
+  const lines = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   const yamlError = document.errors[0];
   if (yamlError) {
-    const line = yamlError.linePos?.[0]?.line;
+    const line = lines.linePos(yamlError.pos[0]).line;
     throw new ConfigError(
       `${sourcePath}${line ? `:${line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`,
     );

@@ -45,8 +45,11 @@ export function withEnvFile(env: NodeJS.ProcessEnv, file: string): NodeJS.Proces
   if (!existsSync(file)) return env;
   const merged: NodeJS.ProcessEnv = { ...env };
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match?.[1] && merged[match[1]] === undefined) merged[match[1]] = match[2] ?? '';
+    const match = /^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match?.[1] || merged[match[1]] !== undefined) continue;
+    // Quotes around a value are the file's syntax, not part of the value (as in dotenv files).
+    const value = match[2] ?? '';
+    merged[match[1]] = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
   }
   return merged;
 }

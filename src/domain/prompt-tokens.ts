@@ -19,17 +19,21 @@ export interface PromptSize {
   readonly images: number;
 }
 
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff) {
+    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
       // A surrogate pair is one code point of four bytes.
       bytes += 4;
       i++;
-    } else bytes += 3;
+    } else bytes += 3; // Any other BMP unit, a lone surrogate included (encoded as U+FFFD).
   }
   return bytes;
 }
@@ -65,7 +69,10 @@ export function measurePrompt(messages: readonly unknown[], extras: readonly unk
       const value = message[field];
       if (typeof value === 'string') size.textBytes += utf8Length(value);
     }
-    if (message.tool_calls !== undefined) size.textBytes += utf8Length(JSON.stringify(message.tool_calls));
+    // Tool calls, and the legacy function_call, are read by the model and billed as prompt.
+    for (const field of ['tool_calls', 'function_call'] as const) {
+      if (message[field] !== undefined) size.textBytes += utf8Length(JSON.stringify(message[field]));
+    }
   }
   for (const extra of extras) {
     if (extra !== undefined) size.textBytes += utf8Length(JSON.stringify(extra));

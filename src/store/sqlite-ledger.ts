@@ -8,15 +8,18 @@ import type { DataVersionWatch } from './data-version-watch.js';
  * The ledger on SQLite, built for the request path.
  *
  * Balances are decided in memory and written behind in batches. Node runs one request's check and
- * debit without interleaving, so "available >= hold, then subtract" in memory cannot be raced; a
- * SQLite database is served by one Tollgate process (scale-out is PostgreSQL's job). Every change is
- * applied to the in-memory figure at once and queued; once per event-loop turn the queue is written
- * in one transaction (multi-row INSERTs, one UPDATE per account) and committed: group commit. A
- * commit costs about 100 µs here against a few µs a row, so under load hundreds of requests share one.
+ * debit without interleaving, so "available >= hold, then reserve" in memory cannot be raced; a
+ * SQLite database is served by one Tollgate process (server-lock.ts; scale-out is PostgreSQL's job).
+ *
+ * A hold lives in memory while its request runs. When the request settles or is released, its hold,
+ * settlement and release entries are queued together, and once per event-loop turn the queue is
+ * written in one transaction (multi-row INSERTs, one UPDATE per account) and committed: group
+ * commit. A commit costs about 100 µs here against a few µs a row, so under load many requests share
+ * one. The database therefore never holds a half-finished request: after a crash there is no hold
+ * to recover, and the balance equals the sum of the entries at every commit.
  *
  * Durability is not traded away: credits and settlements resolve only after the COMMIT containing
- * them, and callers answer the client after that. A crash loses only queued holds (which would be
- * released anyway) and settlements no client has been told about.
+ * them, and callers answer the client after that.
  *
  * Another process (the CLI adding credits) is noticed through DataVersionWatch; the in-memory
  * figures are then re-read.
@@ -27,6 +30,7 @@ import type { DataVersionWatch } from './data-version-watch.js';
 interface OpenHold {
   readonly accountId: string;
   readonly amount: Micros;
+  readonly placedAt: number;
   readonly expiresAt: number;
 }
 
@@ -55,8 +59,10 @@ const USAGE_COLUMNS = [
 ];
 
 export class SqliteLedger implements Ledger {
-  /** Available balance per account, including changes queued but not yet written. */
+  /** Available balance per account: committed, plus changes queued, minus holds in flight. */
   private readonly known = new Map<string, Micros>();
+  /** Held by requests in flight, per account; never written until the request ends. */
+  private readonly reserved = new Map<string, Micros>();
   private queuedDelta = new Map<string, Micros>();
   private queuedEntries: unknown[][] = [];
   private queuedUsage: unknown[][] = [];
@@ -99,7 +105,7 @@ export class SqliteLedger implements Ledger {
     now: number;
   }): Promise<boolean> {
     if (this.availableNow(entry.accountId) === undefined) return false;
-    this.apply(entry.accountId, entry.amount);
+    this.change(entry.accountId, entry.amount, entry.amount);
     this.queuedEntries.push([entry.id, entry.accountId, 'credit', entry.amount, null, entry.note, entry.now]);
     await this.durable();
     return true;
@@ -109,30 +115,26 @@ export class SqliteLedger implements Ledger {
     const available = this.availableNow(hold.accountId);
     // The check and the debit run without an await between them: no other request can interleave.
     if (available === undefined || available < hold.amount) return false;
-    this.apply(hold.accountId, -hold.amount);
-    this.holds.set(hold.id, { accountId: hold.accountId, amount: hold.amount, expiresAt: hold.expiresAt });
-    this.queuedEntries.push([
-      this.newId('led'),
-      hold.accountId,
-      'hold',
-      -hold.amount,
-      hold.id,
-      null,
-      hold.now,
-    ]);
-    this.scheduleFlush();
+    this.known.set(hold.accountId, available - hold.amount);
+    this.addTo(this.reserved, hold.accountId, hold.amount);
+    this.holds.set(hold.id, {
+      accountId: hold.accountId,
+      amount: hold.amount,
+      placedAt: hold.now,
+      expiresAt: hold.expiresAt,
+    });
     return true;
   }
 
   async settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<boolean> {
-    const hold = this.holds.get(holdId);
+    const hold = this.close(holdId);
     if (!hold) return false;
-    this.holds.delete(holdId);
     // Never more than was held: the hold was the promise that the balance could pay.
     const charged = Math.min(charge, hold.amount);
-    this.apply(hold.accountId, hold.amount - charged);
+    this.change(hold.accountId, hold.amount - charged, -charged);
     const at = usage.createdAt;
     this.queuedEntries.push(
+      [this.newId('led'), hold.accountId, 'hold', -hold.amount, holdId, null, hold.placedAt],
       [this.newId('led'), hold.accountId, 'settle', -charged, holdId, null, at],
       [this.newId('led'), hold.accountId, 'release', hold.amount, holdId, null, at],
     );
@@ -142,11 +144,13 @@ export class SqliteLedger implements Ledger {
   }
 
   async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
-    const hold = this.holds.get(holdId);
+    const hold = this.close(holdId);
     if (!hold) return false;
-    this.holds.delete(holdId);
-    this.apply(hold.accountId, hold.amount);
-    this.queuedEntries.push([this.newId('led'), hold.accountId, 'release', hold.amount, holdId, null, now]);
+    this.change(hold.accountId, hold.amount, 0);
+    this.queuedEntries.push(
+      [this.newId('led'), hold.accountId, 'hold', -hold.amount, holdId, null, hold.placedAt],
+      [this.newId('led'), hold.accountId, 'release', hold.amount, holdId, null, now],
+    );
     if (usage) this.queuedUsage.push(usageRow(usage));
     await this.durable();
     return true;
@@ -202,10 +206,9 @@ export class SqliteLedger implements Ledger {
         })
         .immediate();
     } catch (error) {
-      // Nothing of this batch was written: forget what memory believed, and drop the holds whose
-      // entries were lost, so that the next figures come from the database alone.
+      // Nothing of this batch was written: forget what memory believed, so that the next figures
+      // come from the database (and the holds still in flight) alone.
       this.known.clear();
-      this.holds.clear();
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
@@ -223,9 +226,25 @@ export class SqliteLedger implements Ledger {
     setImmediate(() => this.flush());
   }
 
-  private apply(accountId: string, delta: Micros): void {
-    this.known.set(accountId, (this.known.get(accountId) ?? 0) + delta);
-    this.queuedDelta.set(accountId, (this.queuedDelta.get(accountId) ?? 0) + delta);
+  private close(holdId: string): OpenHold | undefined {
+    const hold = this.holds.get(holdId);
+    if (!hold) return undefined;
+    this.holds.delete(holdId);
+    this.addTo(this.reserved, hold.accountId, -hold.amount);
+    return hold;
+  }
+
+  /** `available` moves by what the request frees; `written` is what the database will see. */
+  private change(accountId: string, available: Micros, written: Micros): void {
+    const known = this.known.get(accountId);
+    if (known !== undefined) this.known.set(accountId, known + available);
+    this.addTo(this.queuedDelta, accountId, written);
+  }
+
+  private addTo(map: Map<string, Micros>, accountId: string, delta: Micros): void {
+    const next = (map.get(accountId) ?? 0) + delta;
+    if (next === 0) map.delete(accountId);
+    else map.set(accountId, next);
   }
 
   private availableNow(accountId: string): Micros | undefined {
@@ -234,7 +253,8 @@ export class SqliteLedger implements Ledger {
     if (known !== undefined) return known;
     const row = this.selectAvailable.get(accountId) as { available_micros: number } | undefined;
     if (!row) return undefined;
-    const available = row.available_micros + (this.queuedDelta.get(accountId) ?? 0);
+    const available =
+      row.available_micros + (this.queuedDelta.get(accountId) ?? 0) - (this.reserved.get(accountId) ?? 0);
     this.known.set(accountId, available);
     return available;
   }

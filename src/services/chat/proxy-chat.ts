@@ -78,7 +78,11 @@ export class ChatCompletions {
         limit.param,
       );
     }
-    const prompt = measurePrompt(request.messages, [request.tools, request.response_format]);
+    const prompt = measurePrompt(request.messages, [
+      request.tools,
+      request.functions,
+      request.response_format,
+    ]);
     const admission = await this.billing.admit({
       accountId: principal.accountId,
       keyId: principal.keyId,

@@ -1,50 +1,262 @@
 import { describe, expect, it } from 'vitest';
-import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from './sse-events.js';
+import {
+  carriesUsage,
+  DONE_EVENT,
+  deliversOutput,
+  eventData,
+  isDoneEvent,
+  SseEventSplitter,
+  sseEvent,
+} from './sse-events.js';
 
-const stream = [
-  'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}\n\n',
-  'data: {"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"usage":null}\n\n',
-  'data: {"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}],"usage":null}\n\n',
-  'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}\n\n',
-  'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n',
+const events = [
+  'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}\n\n',
+  'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Bonjour, "},"finish_reason":null}],"usage":null}\n\n',
+  'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"ça va ? 你好 😀"},"finish_reason":null}],"usage":null}\n\n',
+  'data: {"id":"c1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}\n\n',
+  'data: {"id":"c1","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}\n\n',
   'data: [DONE]\n\n',
-].join('');
+];
+const crlfEvents = events.map((event) => event.replaceAll('\n', '\r\n'));
 
-function split(chunks: Buffer[]): string[] {
-  const splitter = new SseEventSplitter();
-  return chunks.flatMap((chunk) => splitter.push(chunk)).map((e) => e.toString());
+/** A small deterministic generator, so that the random chunkings below are reproducible. */
+function seeded(seed: number): (limit: number) => number {
+  let state = seed >>> 0;
+  return (limit) => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state % limit;
+  };
 }
 
-describe('SSE event splitting', () => {
-  it('yields the same events however the bytes are chunked, one byte at a time included', () => {
-    const whole = split([Buffer.from(stream)]);
-    expect(whole).toHaveLength(6);
-    expect(split([...Buffer.from(stream)].map((byte) => Buffer.from([byte])))).toEqual(whole);
-    expect(split([Buffer.from(stream.slice(0, 101)), Buffer.from(stream.slice(101))])).toEqual(whole);
+function splitInto(bytes: Buffer, cuts: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let start = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    chunks.push(bytes.subarray(start, cut));
+    start = cut;
+  }
+  chunks.push(bytes.subarray(start));
+  return chunks;
+}
+
+function run(chunks: Buffer[]): { events: string[]; rest: string | undefined } {
+  const splitter = new SseEventSplitter();
+  const out: string[] = [];
+  for (const chunk of chunks) for (const event of splitter.push(chunk)) out.push(event.toString('utf8'));
+  return { events: out, rest: splitter.rest()?.toString('utf8') };
+}
+
+describe('SseEventSplitter', () => {
+  it.each([
+    ['LF', events],
+    ['CRLF', crlfEvents],
+  ])(
+    'returns each %s-framed event whole, with its blank line, when the stream arrives at once',
+    (_n, list) => {
+      expect(run([Buffer.from(list.join(''))])).toEqual({ events: list, rest: undefined });
+    },
+  );
+
+  it.each([
+    ['LF', events],
+    ['CRLF', crlfEvents],
+  ])('returns the same %s-framed events when the stream is cut at any single point', (_n, list) => {
+    const bytes = Buffer.from(list.join(''));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(run(splitInto(bytes, [cut]))).toEqual({ events: list, rest: undefined });
+    }
   });
 
-  it('understands CRLF framing and keeps an unfinished event for later', () => {
+  it.each([
+    ['LF', events],
+    ['CRLF', crlfEvents],
+  ])('returns the same %s-framed events when the stream arrives one byte at a time', (_n, list) => {
+    const bytes = Buffer.from(list.join(''));
+    const chunks = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    expect(run(chunks)).toEqual({ events: list, rest: undefined });
+  });
+
+  it('returns the same events for many random chunkings, with multi-byte characters cut in half', () => {
+    const bytes = Buffer.from([...events, ...crlfEvents].join(''));
+    const next = seeded(7);
+    for (let round = 0; round < 300; round++) {
+      const cuts = Array.from({ length: 1 + next(40) }, () => next(bytes.length + 1));
+      expect(run(splitInto(bytes, cuts)).events).toEqual([...events, ...crlfEvents]);
+    }
+  });
+
+  it('gives an event only once its blank line has fully arrived', () => {
     const splitter = new SseEventSplitter();
-    expect(splitter.push(Buffer.from('data: {"a":1}\r\n\r\ndata: {"b"')).map(String)).toEqual([
-      'data: {"a":1}\r\n\r\n',
-    ]);
+    expect(splitter.push(Buffer.from('data: {"a":1}\n'))).toEqual([]);
+    expect(splitter.rest()?.toString()).toBe('data: {"a":1}\n');
+    expect(splitter.push(Buffer.from('\n')).map(String)).toEqual(['data: {"a":1}\n\n']);
+    expect(splitter.rest()).toBeUndefined();
+  });
+
+  it('waits for the last LF of a CRLF blank line', () => {
+    const splitter = new SseEventSplitter();
+    expect(splitter.push(Buffer.from('data: {"a":1}\r\n\r'))).toEqual([]);
+    expect(splitter.push(Buffer.from('\n')).map(String)).toEqual(['data: {"a":1}\r\n\r\n']);
+  });
+
+  it('keeps the partial tail of a stream that ends without a blank line', () => {
+    const splitter = new SseEventSplitter();
+    const first = splitter.push(Buffer.from(`${events[1]}data: {"choices":[{"delta":{"content":"cut`));
+    expect(first.map(String)).toEqual([events[1]]);
+    expect(splitter.rest()?.toString()).toBe('data: {"choices":[{"delta":{"content":"cut');
+  });
+
+  it('keeps a copy of the tail, so reusing the chunk buffer does not change it', () => {
+    const splitter = new SseEventSplitter();
+    const chunk = Buffer.from('data: {"a":1}\n\ndata: {"b"');
+    splitter.push(chunk);
+    chunk.fill(0x78);
     expect(splitter.rest()?.toString()).toBe('data: {"b"');
-    expect(splitter.push(Buffer.from(':2}\n\n')).map(String)).toEqual(['data: {"b":2}\n\n']);
   });
 
-  it('spots the usage chunk, output chunks and the end without parsing JSON', () => {
-    const events = split([Buffer.from(stream)]).map((e) => Buffer.from(e));
-    expect(events.map(carriesUsage)).toEqual([false, false, false, false, true, false]);
-    expect(events.map(deliversOutput)).toEqual([false, true, true, false, false, false]);
-    expect(events.map(isDoneEvent)).toEqual([false, false, false, false, false, true]);
-    expect(carriesUsage(Buffer.from('data: {"usage": {"prompt_tokens":1}}\n\n'))).toBe(true);
+  it('returns nothing for an empty chunk', () => {
+    const splitter = new SseEventSplitter();
+    expect(splitter.push(Buffer.alloc(0))).toEqual([]);
+    expect(splitter.rest()).toBeUndefined();
+  });
+
+  it('keeps comment lines and event fields inside the event they belong to', () => {
+    const text = ': keep-alive\n\nevent: message\nid: 7\ndata: {"x":1}\n\n';
+    expect(run([Buffer.from(text)]).events).toEqual([
+      ': keep-alive\n\n',
+      'event: message\nid: 7\ndata: {"x":1}\n\n',
+    ]);
+  });
+});
+
+describe('carriesUsage', () => {
+  it('is true for a usage object written with or without a space after the colon', () => {
+    expect(carriesUsage(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":1}}\n\n'))).toBe(true);
+    expect(carriesUsage(Buffer.from('data: {"choices":[],"usage": {"prompt_tokens":1}}\n\n'))).toBe(true);
+    expect(carriesUsage(Buffer.from('data: {"choices":[],"usage" : {"prompt_tokens":1}}\n\n'))).toBe(true);
+  });
+
+  it('is false for "usage":null and for events without usage', () => {
+    expect(carriesUsage(Buffer.from('data: {"choices":[],"usage":null}\n\n'))).toBe(false);
+    expect(carriesUsage(Buffer.from('data: {"choices":[],"usage": null}\n\n'))).toBe(false);
+    expect(carriesUsage(Buffer.from('data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'))).toBe(false);
+    expect(carriesUsage(Buffer.from('data: [DONE]\n\n'))).toBe(false);
+  });
+
+  it('is false when the word usage only appears inside generated text', () => {
+    const event = sseEvent({ choices: [{ delta: { content: 'the "usage": {"a":1} field' } }], usage: null });
+    expect(carriesUsage(event)).toBe(false);
+  });
+
+  it('is false for a usage key at the very end of a truncated event', () => {
+    expect(carriesUsage(Buffer.from('data: {"usage":'))).toBe(false);
+  });
+});
+
+describe('deliversOutput', () => {
+  it('is true for non-empty content, reasoning content or tool-call arguments', () => {
+    expect(deliversOutput(Buffer.from(events[1]!))).toBe(true);
+    expect(deliversOutput(Buffer.from(events[2]!))).toBe(true);
     expect(
-      deliversOutput(Buffer.from('data: {"delta":{"tool_calls":[{"function":{"arguments":"{\\"a"}}]}}\n\n')),
+      deliversOutput(Buffer.from('data: {"choices":[{"delta":{"reasoning_content":"Let me"}}]}\n\n')),
     ).toBe(true);
-    expect(deliversOutput(Buffer.from('data: {"delta":{"reasoning_content":"hmm"}}\n\n'))).toBe(true);
+    expect(
+      deliversOutput(
+        Buffer.from(
+          'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"city"}}]}}]}\n\n',
+        ),
+      ),
+    ).toBe(true);
   });
 
-  it('joins multi-line data fields', () => {
-    expect(eventData(Buffer.from('event: x\ndata: {"a":\ndata: 1}\n\n'))).toBe('{"a":\n1}');
+  it('is true for content that starts with an escaped quote', () => {
+    expect(deliversOutput(sseEvent({ choices: [{ delta: { content: '"quoted"' } }] }))).toBe(true);
+  });
+
+  it('is true when the content key is written with a space after the colon', () => {
+    expect(deliversOutput(Buffer.from('data: {"choices":[{"delta":{"content": "hi"}}]}\n\n'))).toBe(true);
+  });
+
+  it('is false for the role chunk with empty content and for the finish chunk', () => {
+    expect(deliversOutput(Buffer.from(events[0]!))).toBe(false);
+    expect(deliversOutput(Buffer.from(events[3]!))).toBe(false);
+  });
+
+  it('is false for the usage chunk, [DONE], null content and empty tool-call arguments', () => {
+    expect(deliversOutput(Buffer.from(events[4]!))).toBe(false);
+    expect(deliversOutput(Buffer.from(events[5]!))).toBe(false);
+    expect(deliversOutput(Buffer.from('data: {"choices":[{"delta":{"content":null}}]}\n\n'))).toBe(false);
+    expect(
+      deliversOutput(
+        Buffer.from(
+          'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":""}}]}}]}\n\n',
+        ),
+      ),
+    ).toBe(false);
+  });
+
+  it('is false for a logprobs content array', () => {
+    expect(
+      deliversOutput(Buffer.from('data: {"choices":[{"delta":{},"logprobs":{"content":[]}}]}\n\n')),
+    ).toBe(false);
+  });
+
+  it('looks past an empty content to a later non-empty one in the same event', () => {
+    expect(
+      deliversOutput(
+        Buffer.from('data: {"choices":[{"delta":{"content":""}},{"delta":{"content":"x"}}]}\n\n'),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('isDoneEvent', () => {
+  it('is true for the [DONE] event in LF and CRLF framing', () => {
+    expect(isDoneEvent(Buffer.from('data: [DONE]\n\n'))).toBe(true);
+    expect(isDoneEvent(Buffer.from('data: [DONE]\r\n\r\n'))).toBe(true);
+    expect(isDoneEvent(DONE_EVENT)).toBe(true);
+  });
+
+  it('is false for ordinary chunks', () => {
+    for (const event of events.slice(0, 5)) expect(isDoneEvent(Buffer.from(event))).toBe(false);
+  });
+
+  it('is false for a content chunk whose text mentions data: [DONE]', () => {
+    const event = sseEvent({
+      choices: [{ index: 0, delta: { content: 'The stream ends with data: [DONE] on its own line.' } }],
+    });
+    expect(isDoneEvent(event)).toBe(false);
+  });
+});
+
+describe('eventData', () => {
+  it('returns the payload of a single data line', () => {
+    expect(eventData(Buffer.from(events[4]!))).toBe(
+      '{"id":"c1","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}',
+    );
+    expect(JSON.parse(eventData(Buffer.from(crlfEvents[4]!)))).toMatchObject({ usage: { prompt_tokens: 9 } });
+  });
+
+  it('joins several data lines with newlines and ignores other fields and comments', () => {
+    expect(eventData(Buffer.from(': note\nevent: x\ndata: {"a":\ndata: 1}\nid: 3\n\n'))).toBe('{"a":\n1}');
+    expect(eventData(Buffer.from('data: {"a":\r\ndata: 1}\r\n\r\n'))).toBe('{"a":\n1}');
+  });
+
+  it('accepts data lines with no space after the colon', () => {
+    expect(eventData(Buffer.from('data:{"a":1}\n\n'))).toBe('{"a":1}');
+  });
+
+  it('returns an empty string for an event without data', () => {
+    expect(eventData(Buffer.from(': keep-alive\n\n'))).toBe('');
+  });
+});
+
+describe('sseEvent', () => {
+  it('frames a JSON payload as one data event that the splitter and eventData read back', () => {
+    const payload = { error: { message: 'boom', type: 'api_error', code: 'upstream_error', param: null } };
+    const event = sseEvent(payload);
+    expect(event.toString()).toBe(`data: ${JSON.stringify(payload)}\n\n`);
+    expect(new SseEventSplitter().push(event)).toEqual([event]);
+    expect(JSON.parse(eventData(event))).toEqual(payload);
   });
 });

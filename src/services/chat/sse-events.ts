@@ -6,7 +6,8 @@
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
-const DONE = Buffer.from('data: [DONE]');
+const DONE_FIELD = Buffer.from('data:');
+const DONE_VALUE = Buffer.from('[DONE]');
 const USAGE_KEY = Buffer.from('"usage"');
 const CONTENT_KEYS = [
   Buffer.from('"content"'),
@@ -52,8 +53,21 @@ function eventEnd(data: Buffer, from: number): number {
   return -1;
 }
 
+/** True when a data line of the event is exactly `[DONE]`; the text inside a JSON chunk never is. */
 export function isDoneEvent(event: Buffer): boolean {
-  return event.indexOf(DONE) !== -1;
+  let at = event.indexOf(DONE_FIELD);
+  while (at !== -1) {
+    if (at === 0 || event[at - 1] === LF) {
+      let end = at + DONE_FIELD.length;
+      if (event[end] === 0x20) end++;
+      if (event.subarray(end, end + DONE_VALUE.length).equals(DONE_VALUE)) {
+        const after = event[end + DONE_VALUE.length];
+        if (after === LF || after === CR || after === undefined) return true;
+      }
+    }
+    at = event.indexOf(DONE_FIELD, at + 1);
+  }
+  return false;
 }
 
 /** Index of the first non-space byte after a key's colon, or -1. */

@@ -3,7 +3,9 @@ import type { UpstreamFailure } from '../../ports/upstream.js';
 
 const MAX_FORWARDED_MESSAGE = 500;
 // Anything shaped like a credential is cut from a provider message before a client sees it.
-const CREDENTIAL_LIKE = /\b(sk|pk|rk|key|tok)[-_][A-Za-z0-9_-]{8,}\b|Bearer\s+\S+/gi;
+// No word boundary before the prefix, so that gsk_… (Groq) and similar vendor prefixes are caught too.
+const CREDENTIAL_LIKE =
+  /[A-Za-z]*(sk|pk|rk|key|tok)[-_][A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|Bearer\s+\S+/gi;
 
 function upstreamMessage(body: string): string | undefined {
   try {
