@@ -41,6 +41,7 @@ export interface TollgateOverrides {
   readonly clock?: Clock;
   readonly upstreams?: Upstreams;
   readonly logLevel?: string;
+  readonly accessLog?: boolean;
   /** Where log lines go instead of stdout. */
   readonly logStream?: DestinationStream;
 }
@@ -105,6 +106,7 @@ export async function createTollgate(
       trustProxy: config.server.trustProxy,
       logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream),
       newRequestId: () => newId('req', cryptoRandom),
+      accessLog: overrides.accessLog ?? config.server.accessLog,
     },
     {
       authenticator: new Authenticator(config.brand, keyActivity, hasher),

@@ -71,6 +71,7 @@ describe('parseConfig with a valid file', () => {
       bodyLimitBytes: 4 * 1024 * 1024,
       trustProxy: false,
       logLevel: 'info',
+      accessLog: false,
     });
     expect(config.databasePath).toBe('./data/tollgate.db');
     expect(config.holdTtlSeconds).toBe(3_600);
@@ -146,6 +147,7 @@ server:
   body_limit_bytes: 2048
   trust_proxy: true
   log_level: debug
+  access_log: true
 database:
   url: sqlite:/var/lib/tollgate/db.sqlite
 billing:
@@ -158,6 +160,7 @@ billing:
       bodyLimitBytes: 2_048,
       trustProxy: true,
       logLevel: 'debug',
+      accessLog: true,
     });
     expect(parsed.databasePath).toBe('/var/lib/tollgate/db.sqlite');
     expect(parsed.holdTtlSeconds).toBe(600);

@@ -37,6 +37,7 @@ export interface Config {
     readonly bodyLimitBytes: number;
     readonly trustProxy: boolean;
     readonly logLevel: string;
+    readonly accessLog: boolean;
   };
   readonly databasePath: string;
   readonly holdTtlSeconds: number;
@@ -80,6 +81,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       bodyLimitBytes: file.server.body_limit_bytes,
       trustProxy: file.server.trust_proxy,
       logLevel: env.TOLLGATE_LOG_LEVEL ?? file.server.log_level,
+      accessLog: file.server.access_log,
     },
     databasePath: databaseUrl.slice('sqlite:'.length),
     holdTtlSeconds: file.billing.hold_ttl_seconds,

@@ -57,6 +57,7 @@ export const configFileSchema = z
           .default(4 * 1024 * 1024),
         trust_proxy: z.boolean().default(false),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        access_log: z.boolean().default(false),
       })
       .prefault({}),
     database: z

@@ -11,6 +11,8 @@ export interface AppOptions {
   readonly trustProxy: boolean;
   readonly logger: LoggerOptions;
   readonly newRequestId: () => string;
+  /** One log line per finished request. Off by default: usage_records keeps every request durably. */
+  readonly accessLog: boolean;
 }
 
 /** Only the path is ever logged: a query string may carry a key that a careless client put there. */
@@ -59,17 +61,18 @@ export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyIn
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        path: pathOnly(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        keyId: request.principal?.keyId,
-      },
-      'request completed',
-    );
-  });
+  if (options.accessLog)
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        {
+          path: pathOnly(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          keyId: request.principal?.keyId,
+        },
+        'request completed',
+      );
+    });
   installErrorHandling(app, options.bodyLimitBytes);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.register(inferenceApi, { prefix: '/v1', ...deps });

@@ -94,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const tollgate = await createTollgate(config, env, { logLevel: 'info', logStream });
+  const tollgate = await createTollgate(config, env, { logLevel: 'info', logStream, accessLog: true });
   const harness: Harness = {
     tollgate,
     upstream,
