@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // The end-to-end suites start real servers on loopback; two cores run them comfortably in parallel.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print one plain "N passed, N failed" closing line.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
   },
 });
