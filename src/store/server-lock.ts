@@ -38,7 +38,7 @@ export function acquireServerLock(databasePath: string): () => void {
       const holder = Number(readFileSync(file, 'utf8'));
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
         throw new ServerLockError(
-          `another Tollgate server (pid ${holder}) is serving ${databasePath}; a SQLite database is served by one process`,
+          `another Tollgate server (pid ${holder}) is serving ${databasePath}; a SQLite database is served by one process (if no server runs, delete ${file})`,
         );
       }
       unlinkSync(file);
