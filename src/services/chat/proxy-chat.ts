@@ -18,7 +18,7 @@ import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from
 import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
 import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
-import { parseUsage } from './usage.js';
+import { parseUsage, usageFromJson } from './usage.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -151,20 +151,24 @@ export class ChatCompletions {
       if (!(error instanceof UpstreamFailure)) throw error;
       return this.refuse(call, mapUpstreamFailure(error), error);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return this.refuse(
-        call,
-        failure('upstream_error', 'The upstream provider returned a malformed response.'),
-        {},
-      );
+    // Most answers carry usage: read just that object. Only an answer without it is parsed whole.
+    let usage = usageFromJson(raw);
+    const source = usage ? 'upstream' : 'estimated';
+    if (!usage) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return this.refuse(
+          call,
+          failure('upstream_error', 'The upstream provider returned a malformed response.'),
+          {},
+        );
+      }
+      usage = parseUsage(parsed) ?? this.estimate(call.prompt, outputTokensOf(parsed));
     }
-    const reported = parseUsage(parsed);
-    const usage = reported ?? this.estimate(call.prompt, outputTokensOf(parsed));
     // Settle before answering: a response the client has seen is always in the ledger.
-    await this.settle(call, usage, reported ? 'upstream' : 'estimated', 200);
+    await this.settle(call, usage, source, 200);
     channel.sendJson(200, raw);
     return undefined;
   }

@@ -14,3 +14,44 @@ export function parseUsage(payload: unknown): TokenUsage | undefined {
   if (promptTokens === undefined || completionTokens === undefined) return undefined;
   return { promptTokens, completionTokens };
 }
+
+const USAGE_KEY = Buffer.from('"usage"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+
+/**
+ * The usage of a JSON chat completion, read from its bytes without parsing the whole answer: only
+ * the `"usage": {…}` object is parsed. A key in quotes cannot occur inside a JSON string (its quotes
+ * would be escaped there), so the last `"usage"` is the response's own. Undefined when it is not
+ * found or not well formed; the caller then parses the whole body.
+ */
+export function usageFromJson(raw: Buffer): TokenUsage | undefined {
+  const key = raw.lastIndexOf(USAGE_KEY);
+  if (key === -1) return undefined;
+  let start = key + USAGE_KEY.length;
+  while (start < raw.length && raw[start] !== OPEN) {
+    const byte = raw[start];
+    if (byte !== 0x20 && byte !== 0x3a && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return undefined;
+    start++;
+  }
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < raw.length; i++) {
+    const byte = raw[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN) depth++;
+    else if (byte === CLOSE && --depth === 0) {
+      try {
+        return parseUsage({ usage: JSON.parse(raw.toString('utf8', start, i + 1)) });
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
