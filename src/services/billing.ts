@@ -33,8 +33,8 @@ const HOLD_ATTEMPTS = 5;
 
 /**
  * Holds the worst-case cost before the upstream is called and settles the real cost afterwards.
- * The hold itself is a conditional debit in the store, so the balance cannot go below zero however
- * many requests race for it.
+ * Placing the hold is the ledger's atomic "covered? then reserve" step, so the balance cannot go
+ * below zero however many requests race for it.
  */
 export class Billing {
   constructor(
