@@ -111,6 +111,15 @@ describe('tollgate CLI beside a running server', () => {
     expect(after.body).toMatchObject({ error: { code: 'api_key_revoked' } });
   });
 
+  it('adds credits that a running server, which already knows the balance, sees on the next request', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'topup@example.com']);
+    await cliJson(['credits', 'add', account.id, '--usd', '1.00']);
+    const { key } = await cliJson<{ key: string }>(['keys', 'create', account.id, '--name', 'k']);
+    expect(await get('/v1/balance', key)).toEqual({ status: 200, body: { balance_usd_cents: 100 } });
+    await cliJson(['credits', 'add', account.id, '--usd', '2.50']);
+    expect(await get('/v1/balance', key)).toEqual({ status: 200, body: { balance_usd_cents: 350 } });
+  });
+
   it('creates chat-agent keys with their own prefix', async () => {
     const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'agent@example.com']);
     const created = await cliJson<{ key: string; type: string }>([
