@@ -1,24 +1,30 @@
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import { startChild, urlLine } from './child-process.js';
+import { type Child, startChild, urlLine } from './child-process.js';
+import { type LatencyResult, measureLatency } from './latency.js';
 import { type LoadResult, runLoad } from './load.js';
-import { writeReport } from './report.js';
+import { type Report, writeReport } from './report.js';
 import { startTollgate } from './tollgate-server.js';
 
 /**
- * `npm run bench`: throughput and latency of Tollgate against a direct call and against a bare
- * Fastify + undici pass-through, in one run, arms interleaved in rounds so that drift in the
- * machine's speed affects every arm alike. A benchmark, not a test: it asserts nothing, it reports.
+ * `npm run bench`: Tollgate against a direct call and a bare Fastify + undici pass-through, in one
+ * run, arms interleaved in rounds so that drift in the machine's speed affects every arm alike.
+ * A benchmark, not a test: it asserts nothing, it reports.
+ *
+ * Scenarios:
+ * - max load: 32 connections, zero-latency upstream; throughput against the bare pass-through.
+ * - slow upstream: 64 connections, upstream answering after 20 ms; throughput against direct.
+ * - latency: one connection, zero-latency upstream; added p50/p99 in µs against direct.
  */
-const CONNECTIONS = 32;
 const WARMUP_SECONDS = 2;
 const ROUND_SECONDS = 5;
 const ROUNDS = 3;
-/** Issue target: Tollgate reaches at least this share of the bare pass-through's throughput. */
-const TARGET_VS_BARE = 0.7;
+const LATENCY_SECONDS = 3;
+
+type ArmName = 'direct' | 'bare' | 'tollgate';
 
 interface Arm {
-  readonly name: 'direct' | 'bare' | 'tollgate';
+  readonly name: ArmName;
   readonly url: string;
   readonly model: string;
   readonly key: string;
@@ -30,60 +36,84 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const dist = path.dirname(new URL(import.meta.url).pathname);
-const upstream = await startChild(
-  [path.join(dist, 'upstream-server.js')],
-  { PATH: process.env.PATH },
-  urlLine,
-);
-const bare = await startChild(
-  [path.join(dist, 'bare-proxy.js')],
-  { PATH: process.env.PATH, BENCH_UPSTREAM: upstream.url },
-  urlLine,
-);
-const tollgate = await startTollgate(upstream.url);
-
-const arms: Arm[] = [
-  { name: 'direct', url: upstream.url, model: 'fake-model', key: 'none' },
-  { name: 'bare', url: bare.url, model: 'fake-model', key: 'none' },
-  { name: 'tollgate', url: tollgate.child.url, model: 'bench-model', key: tollgate.key },
-];
-
-try {
-  for (const arm of arms) await runLoad({ ...arm, connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-  const rounds = new Map<string, LoadResult[]>(arms.map((a) => [a.name, []]));
-  for (let round = 1; round <= ROUNDS; round++) {
+async function throughput(arms: Arm[], connections: number, rounds: number) {
+  for (const arm of arms) await runLoad({ ...arm, connections, seconds: WARMUP_SECONDS });
+  const results = new Map<ArmName, LoadResult[]>(arms.map((a) => [a.name, []]));
+  for (let round = 1; round <= rounds; round++) {
     for (const arm of arms) {
-      const result = await runLoad({ ...arm, connections: CONNECTIONS, seconds: ROUND_SECONDS });
+      const result = await runLoad({ ...arm, connections, seconds: ROUND_SECONDS });
       if (result.non2xx > 0 || result.errors > 0) {
         throw new Error(
           `${arm.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the run is invalid`,
         );
       }
-      rounds.get(arm.name)?.push(result);
-      process.stderr.write(`round ${round} ${arm.name}: ${result.rps.toFixed(0)} req/s\n`);
+      results.get(arm.name)?.push(result);
+      process.stderr.write(`c=${connections} round ${round} ${arm.name}: ${result.rps.toFixed(0)} req/s\n`);
     }
   }
-  const summary = Object.fromEntries(
-    arms.map((arm) => {
-      const results = rounds.get(arm.name) ?? [];
-      return [
-        arm.name,
-        {
-          rps: median(results.map((r) => r.rps)),
-          p50Ms: median(results.map((r) => r.p50Ms)),
-          p99Ms: median(results.map((r) => r.p99Ms)),
-          requests: results.reduce((total, r) => total + r.requests, 0),
-        },
-      ];
-    }),
-  ) as Record<Arm['name'], { rps: number; p50Ms: number; p99Ms: number; requests: number }>;
-  const ratios = {
-    tollgateVsBare: summary.tollgate.rps / summary.bare.rps,
-    tollgateVsDirect: summary.tollgate.rps / summary.direct.rps,
-    bareVsDirect: summary.bare.rps / summary.direct.rps,
-  };
-  const report = {
+  const summary = {} as Record<ArmName, { rps: number; p50Ms: number; p99Ms: number; requests: number }>;
+  for (const arm of arms) {
+    const list = results.get(arm.name) ?? [];
+    summary[arm.name] = {
+      rps: median(list.map((r) => r.rps)),
+      p50Ms: median(list.map((r) => r.p50Ms)),
+      p99Ms: median(list.map((r) => r.p99Ms)),
+      requests: list.reduce((total, r) => total + r.requests, 0),
+    };
+  }
+  return summary;
+}
+
+async function latency(arms: Arm[]) {
+  const results = new Map<ArmName, LatencyResult[]>(arms.map((a) => [a.name, []]));
+  for (let round = 1; round <= 2; round++) {
+    for (const arm of arms)
+      results.get(arm.name)?.push(await measureLatency({ ...arm, seconds: LATENCY_SECONDS }));
+  }
+  const summary = {} as Record<ArmName, { p50Us: number; p99Us: number; requests: number }>;
+  for (const arm of arms) {
+    const list = results.get(arm.name) ?? [];
+    summary[arm.name] = {
+      p50Us: median(list.map((r) => r.p50Us)),
+      p99Us: median(list.map((r) => r.p99Us)),
+      requests: list.reduce((total, r) => total + r.requests, 0),
+    };
+  }
+  return summary;
+}
+
+const dist = path.dirname(new URL(import.meta.url).pathname);
+const children: Child[] = [];
+const start = async (script: string, env: NodeJS.ProcessEnv) => {
+  const child = await startChild([path.join(dist, script)], { PATH: process.env.PATH, ...env }, urlLine);
+  children.push(child);
+  return child;
+};
+
+try {
+  const upstream = await start('upstream-server.js', {});
+  const slowUpstream = await start('upstream-server.js', { BENCH_UPSTREAM_DELAY_MS: '20' });
+  const bare = await start('bare-proxy.js', { BENCH_UPSTREAM: upstream.url });
+  const slowBare = await start('bare-proxy.js', { BENCH_UPSTREAM: slowUpstream.url });
+  const tollgate = await startTollgate(upstream.url, slowUpstream.url);
+  children.push(tollgate.child);
+
+  const fast: Arm[] = [
+    { name: 'direct', url: upstream.url, model: 'fake-model', key: 'none' },
+    { name: 'bare', url: bare.url, model: 'fake-model', key: 'none' },
+    { name: 'tollgate', url: tollgate.child.url, model: 'bench-model', key: tollgate.key },
+  ];
+  const slow: Arm[] = [
+    { name: 'direct', url: slowUpstream.url, model: 'fake-model', key: 'none' },
+    { name: 'bare', url: slowBare.url, model: 'fake-model', key: 'none' },
+    { name: 'tollgate', url: tollgate.child.url, model: 'bench-slow', key: tollgate.key },
+  ];
+
+  const maxLoad = await throughput(fast, 32, ROUNDS);
+  const slowLoad = await throughput(slow, 64, 2);
+  const oneConnection = await latency(fast);
+
+  const report: Report = {
     date: new Date().toISOString(),
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -91,17 +121,36 @@ try {
       memoryGiB: Math.round(totalmem() / 2 ** 30),
     },
     node: process.version,
-    load: {
-      connections: CONNECTIONS,
-      roundSeconds: ROUND_SECONDS,
-      rounds: ROUNDS,
-      request: 'non-streaming chat completion, max_tokens 16',
+    request: 'non-streaming chat completion, max_tokens 16',
+    maxLoad: {
+      connections: 32,
+      arms: maxLoad,
+      tollgateVsBare: maxLoad.tollgate.rps / maxLoad.bare.rps,
+      tollgateVsDirect: maxLoad.tollgate.rps / maxLoad.direct.rps,
+      bareVsDirect: maxLoad.bare.rps / maxLoad.direct.rps,
+      target: 0.7,
     },
-    summary,
-    ratios,
-    target: { tollgateVsBare: TARGET_VS_BARE, met: ratios.tollgateVsBare >= TARGET_VS_BARE },
+    slowUpstream: {
+      connections: 64,
+      upstreamDelayMs: 20,
+      arms: slowLoad,
+      tollgateVsDirect: slowLoad.tollgate.rps / slowLoad.direct.rps,
+      target: 0.97,
+    },
+    latency: {
+      connections: 1,
+      arms: oneConnection,
+      addedP50Us: {
+        bare: oneConnection.bare.p50Us - oneConnection.direct.p50Us,
+        tollgate: oneConnection.tollgate.p50Us - oneConnection.direct.p50Us,
+      },
+      addedP99Us: {
+        bare: oneConnection.bare.p99Us - oneConnection.direct.p99Us,
+        tollgate: oneConnection.tollgate.p99Us - oneConnection.direct.p99Us,
+      },
+    },
   };
   process.stdout.write(await writeReport(report));
 } finally {
-  await Promise.all([tollgate.child.stop(), bare.stop(), upstream.stop()]);
+  await Promise.all(children.map((child) => child.stop()));
 }

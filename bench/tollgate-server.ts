@@ -7,11 +7,15 @@ import { type Child, startChild } from './child-process.js';
 const BIN = path.resolve('bin/tollgate.js');
 
 /**
- * Tollgate as an operator runs it: `tollgate serve` with authentication, billing and request
- * logging on (logs go to a pipe that is drained), on a fresh SQLite database in a temporary folder,
- * seeded through the CLI with an account, ample credit and a key.
+ * Tollgate as an operator runs it: `tollgate serve` with its default configuration (authentication,
+ * billing and usage records on), on a fresh SQLite database in a temporary folder, seeded through
+ * the CLI with an account, ample credit and a key. Two providers: the zero-latency upstream
+ * (`bench-model`) and the one that answers after 20 ms (`bench-slow`).
  */
-export async function startTollgate(upstreamUrl: string): Promise<{ child: Child; key: string }> {
+export async function startTollgate(
+  upstreamUrl: string,
+  slowUpstreamUrl: string,
+): Promise<{ child: Child; key: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
   const config = path.join(dir, 'tollgate.yaml');
   writeFileSync(
@@ -21,9 +25,18 @@ providers:
   - id: up
     type: openai-compatible
     base_url: ${upstreamUrl}/v1
+  - id: slow
+    type: openai-compatible
+    base_url: ${slowUpstreamUrl}/v1
 models:
   - id: bench-model
     provider: up
+    upstream_model: fake-model
+    input_usd_per_million: 0.5
+    output_usd_per_million: 1.5
+    max_output_tokens: 4096
+  - id: bench-slow
+    provider: slow
     upstream_model: fake-model
     input_usd_per_million: 0.5
     output_usd_per_million: 1.5
