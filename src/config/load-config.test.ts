@@ -124,6 +124,7 @@ describe('parseConfig with a valid file', () => {
     expect(config.providers).toEqual([
       {
         id: 'local',
+        type: 'openai-compatible',
         baseUrl: 'http://127.0.0.1:11434/v1',
         apiKeyEnv: undefined,
         maxConnections: 256,
@@ -131,6 +132,7 @@ describe('parseConfig with a valid file', () => {
       },
       {
         id: 'openai',
+        type: 'openai-compatible',
         baseUrl: 'https://api.openai.com/v1',
         apiKeyEnv: 'OPENAI_API_KEY',
         maxConnections: 32,
@@ -191,7 +193,7 @@ describe('parseConfig with a bad file', () => {
     ['an unknown key in a model', VALID.replace('owned_by: openai-inc', 'ownedby: x'), 'models[1]'],
     [
       'an unknown provider type',
-      VALID.replace('type: openai-compatible', 'type: anthropic'),
+      VALID.replace('type: openai-compatible', 'type: cohere'),
       'providers[0].type',
     ],
     [

@@ -12,6 +12,7 @@ export class ConfigError extends Error {
 
 export interface ProviderConfig {
   readonly id: string;
+  readonly type: 'openai-compatible' | 'anthropic';
   readonly baseUrl: string;
   readonly apiKeyEnv: string | undefined;
   readonly maxConnections: number;
@@ -87,6 +88,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
     holdTtlSeconds: file.billing.hold_ttl_seconds,
     providers: file.providers.map((p) => ({
       id: p.id,
+      type: p.type,
       baseUrl: p.base_url.replace(/\/+$/, ''),
       apiKeyEnv: p.api_key_env,
       maxConnections: p.max_connections,

@@ -17,7 +17,7 @@ const timeouts = z.strictObject({
 
 const provider = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
-  type: z.literal('openai-compatible'),
+  type: z.enum(['openai-compatible', 'anthropic'], { error: 'expected openai-compatible or anthropic' }),
   base_url: z.url({
     protocol: /^https?$/,
     error: 'expected an http(s) URL such as https://api.openai.com/v1',

@@ -1,3 +1,5 @@
+import type { ChatWireFormat } from './chat-wire.js';
+
 /** A response from an upstream provider whose body has not been read yet. */
 export interface UpstreamResponse {
   readonly status: number;
@@ -21,6 +23,8 @@ export class UpstreamFailure extends Error {
 }
 
 export interface Upstreams {
+  /** The wire format of a provider's chat completions. */
+  chatFormat(providerId: string): ChatWireFormat;
   /** POSTs a JSON body to a provider path such as `/chat/completions`; throws UpstreamFailure. */
   postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse>;
 }

@@ -1,11 +1,22 @@
 import { errors, Pool } from 'undici';
 import type { ProviderConfig } from '../config/load-config.js';
+import type { ChatWireFormat } from '../ports/chat-wire.js';
 import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../ports/upstream.js';
+import { anthropicFormat } from './anthropic/wire-format.js';
+import { openAiCompatibleFormat } from './openai-compatible/wire-format.js';
 
 interface Provider {
+  readonly format: ChatWireFormat;
   readonly pool: Pool;
   readonly basePath: string;
   readonly headers: Record<string, string>;
+}
+
+/** Anthropic authenticates with x-api-key and a pinned API version; everyone else with a Bearer token. */
+function authHeaders(type: ProviderConfig['type'], key: string | undefined): Record<string, string> {
+  if (type === 'anthropic')
+    return { ...(key ? { 'x-api-key': key } : {}), 'anthropic-version': '2023-06-01' };
+  return key ? { authorization: `Bearer ${key}` } : {};
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -47,13 +58,18 @@ export class UndiciUpstreams implements Upstreams {
           connect: { timeout: config.timeouts.connectMs, noDelay: true },
         }),
         basePath: url.pathname.replace(/\/+$/, ''),
+        format: config.type === 'anthropic' ? anthropicFormat : openAiCompatibleFormat,
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...authHeaders(config.type, key),
         },
       });
     }
+  }
+
+  chatFormat(providerId: string): ChatWireFormat {
+    return this.providers.get(providerId)?.format ?? openAiCompatibleFormat;
   }
 
   async postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse> {

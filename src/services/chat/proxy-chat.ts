@@ -7,6 +7,7 @@ import {
   promptTokensCeiling,
   promptTokensEstimate,
 } from '../../domain/prompt-tokens.js';
+import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
@@ -18,7 +19,6 @@ import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from
 import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
 import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
-import { parseUsage, usageFromJson } from './usage.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -117,13 +117,10 @@ export class ChatCompletions {
       call.hold.maxTokens,
       requestedLimit(request).param,
     );
+    const format = this.upstreams.chatFormat(call.model.providerId);
     let response: UpstreamResponse;
     try {
-      response = await this.upstreams.postJson(
-        call.model.providerId,
-        '/chat/completions',
-        JSON.stringify(body),
-      );
+      response = await this.upstreams.postJson(call.model.providerId, format.path, format.requestBody(body));
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       return this.refuse(call, mapUpstreamFailure(error), error);
@@ -134,16 +131,22 @@ export class ChatCompletions {
       return this.refuse(call, mapped, { upstreamStatus: response.status });
     }
     if (request.stream) {
-      const outcome = await relayStream(response, channel, request.stream_options?.include_usage === true);
+      const translator = format.stream(request.stream_options?.include_usage === true, this.createdAt());
+      const outcome = await relayStream(response, channel, translator);
       const usage = outcome.usage ?? this.estimate(call.prompt, outcome.outputEvents);
       await this.settle(call, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);
       await outcome.finish();
       return undefined;
     }
-    return this.relayJson(call, response, channel);
+    return this.relayJson(call, response, format, channel);
   }
 
-  private async relayJson(call: BilledCall, response: UpstreamResponse, channel: ClientChannel) {
+  private async relayJson(
+    call: BilledCall,
+    response: UpstreamResponse,
+    format: ChatWireFormat,
+    channel: ClientChannel,
+  ) {
     let raw: Buffer;
     try {
       raw = await readBody(response, MAX_JSON_RESPONSE_BYTES);
@@ -151,26 +154,24 @@ export class ChatCompletions {
       if (!(error instanceof UpstreamFailure)) throw error;
       return this.refuse(call, mapUpstreamFailure(error), error);
     }
-    // Most answers carry usage: read just that object. Only an answer without it is parsed whole.
-    let usage = usageFromJson(raw);
-    const source = usage ? 'upstream' : 'estimated';
-    if (!usage) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return this.refuse(
-          call,
-          failure('upstream_error', 'The upstream provider returned a malformed response.'),
-          {},
-        );
-      }
-      usage = parseUsage(parsed) ?? this.estimate(call.prompt, outputTokensOf(parsed));
+    const answer = format.response(raw, this.createdAt());
+    if (!answer) {
+      return this.refuse(
+        call,
+        failure('upstream_error', 'The upstream provider returned a malformed response.'),
+        {},
+      );
     }
+    const usage = answer.usage ?? this.estimate(call.prompt, answer.estimatedOutputTokens);
     // Settle before answering: a response the client has seen is always in the ledger.
-    await this.settle(call, usage, source, 200);
-    channel.sendJson(200, raw);
+    await this.settle(call, usage, answer.usage ? 'upstream' : 'estimated', 200);
+    channel.sendJson(200, answer.json);
     return undefined;
+  }
+
+  /** OpenAI's `created`: seconds since the epoch, for answers Tollgate writes itself. */
+  private createdAt(): number {
+    return Math.floor(this.clock.now() / 1000);
   }
 
   private estimate(prompt: PromptSize, completionTokens: number): TokenUsage {
@@ -237,13 +238,4 @@ function errorStatus(mapped: Failure): number {
     default:
       return 502;
   }
-}
-
-/** About four bytes a token of the answer's text, for an upstream that reported no usage. */
-function outputTokensOf(parsed: unknown): number {
-  const choices = (parsed as { choices?: { message?: { content?: unknown } }[] }).choices;
-  const text = Array.isArray(choices)
-    ? choices.map((c) => (typeof c?.message?.content === 'string' ? c.message.content : '')).join('')
-    : '';
-  return Math.ceil(Buffer.byteLength(text) / 4);
 }

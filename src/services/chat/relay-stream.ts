@@ -1,20 +1,12 @@
 import type { TokenUsage } from '../../domain/pricing.js';
+import type { StreamTranslator } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js';
-import {
-  carriesUsage,
-  DONE_EVENT,
-  deliversOutput,
-  eventData,
-  isDoneEvent,
-  SseEventSplitter,
-  sseEvent,
-} from './sse-events.js';
+import { DONE_EVENT, sseEvent } from './client-events.js';
 import { mapUpstreamFailure } from './upstream-errors.js';
-import { parseUsage } from './usage.js';
 
 export interface StreamOutcome {
-  /** What the upstream reported, if its usage chunk arrived. */
+  /** What the upstream reported, if its usage arrived. */
   readonly usage: TokenUsage | undefined;
   /** Events that delivered output to the client: the charge for a stream cut short. */
   readonly outputEvents: number;
@@ -27,75 +19,50 @@ export interface StreamOutcome {
   finish(): Promise<void>;
 }
 
-/** Pulls the usage out of a usage event; also says whether the event is nothing but usage. */
-function readUsageEvent(event: Buffer): { usage: TokenUsage | undefined; usageOnly: boolean } {
-  try {
-    const payload = JSON.parse(eventData(event)) as { choices?: unknown };
-    const usageOnly = Array.isArray(payload.choices) && payload.choices.length === 0;
-    return { usage: parseUsage(payload), usageOnly };
-  } catch {
-    return { usage: undefined, usageOnly: false };
-  }
+function errorEvent(code: string, message: string): Buffer {
+  return sseEvent({ error: { message, type: 'api_error', code, param: null } });
 }
 
 /**
- * Relays an upstream SSE stream to the client event by event, as raw bytes, as they arrive.
- * Tollgate always asks the upstream for usage; the usage-only chunk is passed on only to a client
- * that asked for it. Backpressure from the client pauses reading from the upstream.
+ * Relays an upstream stream to the client as it arrives, through the provider's translator (for
+ * an OpenAI-compatible provider, the bytes as they came). Backpressure from the client pauses
+ * reading from the upstream.
  */
 export async function relayStream(
   response: UpstreamResponse,
   channel: ClientChannel,
-  clientWantsUsage: boolean,
+  translator: StreamTranslator,
 ): Promise<StreamOutcome> {
   channel.openEventStream();
   channel.onGone(() => response.abort());
-  const splitter = new SseEventSplitter();
-  let usage: TokenUsage | undefined;
-  let outputEvents = 0;
-  let failureEvent: Buffer | undefined;
+  let failure: Buffer | undefined;
   let status = 200;
   try {
-    reading: for await (const chunk of response.body) {
-      const out: Buffer[] = [];
-      for (const event of splitter.push(chunk)) {
-        if (isDoneEvent(event)) {
-          if (out.length > 0) await channel.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-          break reading;
-        }
-        if (carriesUsage(event)) {
-          const read = readUsageEvent(event);
-          usage = read.usage ?? usage;
-          if (read.usageOnly && !clientWantsUsage) continue;
-        }
-        if (deliversOutput(event)) outputEvents++;
-        out.push(event);
-      }
+    for await (const chunk of response.body) {
+      const out = translator.push(chunk);
       if (out.length > 0 && !(await channel.write(out.length === 1 ? out[0]! : Buffer.concat(out)))) break;
+      if (translator.ended) break;
+    }
+    if (translator.failed) {
+      status = 502;
+      failure = errorEvent('upstream_error', 'The upstream provider ended the stream with an error.');
     }
   } catch (error) {
     if (!channel.gone) {
       if (!(error instanceof UpstreamFailure)) throw error;
       const mapped = mapUpstreamFailure(error);
       status = mapped.code === 'upstream_timeout' ? 504 : 502;
-      failureEvent = sseEvent({
-        error: {
-          message: `The upstream stream failed: ${error.kind}.`,
-          type: 'api_error',
-          code: mapped.code,
-          param: null,
-        },
-      });
+      failure = errorEvent(mapped.code, `The upstream stream failed: ${error.kind}.`);
     }
   }
   if (channel.gone) status = 499;
   return {
-    usage,
-    outputEvents,
+    usage: translator.usage,
+    outputEvents: translator.outputEvents,
     status,
     async finish() {
       if (channel.gone) return;
-      await channel.write(failureEvent ?? DONE_EVENT);
+      await channel.write(failure ?? DONE_EVENT);
       channel.end();
     },
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { eventData, SseEventSplitter } from '../../services/chat/sse-events.js';
+import { eventData, SseEventSplitter } from '../sse-events.js';
 import { convertRequest } from './convert-request.js';
 import { convertResponse } from './convert-response.js';
 import { AnthropicStreamConverter } from './convert-stream.js';

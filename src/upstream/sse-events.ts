@@ -107,9 +107,3 @@ export function eventData(event: Buffer): string {
     .map((line) => line.slice(5).trimStart())
     .join('\n');
 }
-
-export function sseEvent(payload: unknown): Buffer {
-  return Buffer.from(`data: ${JSON.stringify(payload)}\n\n`);
-}
-
-export const DONE_EVENT = Buffer.from('data: [DONE]\n\n');

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  carriesUsage,
-  DONE_EVENT,
-  deliversOutput,
-  eventData,
-  isDoneEvent,
-  SseEventSplitter,
-  sseEvent,
-} from './sse-events.js';
+import { DONE_EVENT, sseEvent } from '../services/chat/client-events.js';
+import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from './sse-events.js';
 
 const events = [
   'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}\n\n',

@@ -1,0 +1,37 @@
+import type { TokenUsage } from '../domain/pricing.js';
+
+/**
+ * How one provider speaks chat completions. Clients always speak OpenAI's format to Tollgate; a
+ * wire format turns Tollgate's OpenAI-shaped request into the provider's, and the provider's answer
+ * back into OpenAI's. The OpenAI-compatible format passes bytes through untouched.
+ */
+export interface ChatWireFormat {
+  /** The provider path under its base URL. */
+  readonly path: string;
+  requestBody(openAiBody: Readonly<Record<string, unknown>>): string;
+  /** A complete JSON answer, in OpenAI's shape; undefined when the provider's answer is malformed. */
+  response(raw: Buffer, createdAt: number): JsonAnswer | undefined;
+  stream(clientWantsUsage: boolean, createdAt: number): StreamTranslator;
+}
+
+export interface JsonAnswer {
+  readonly json: Buffer;
+  /** What the provider reported, if it did. */
+  readonly usage: TokenUsage | undefined;
+  /** Output tokens estimated from the answer's text, for a provider that reported no usage. */
+  readonly estimatedOutputTokens: number;
+}
+
+/** Turns a provider's stream, chunk by chunk, into OpenAI SSE events for the client. */
+export interface StreamTranslator {
+  /** Client-ready `data: …\n\n` events for this chunk of the provider's stream. */
+  push(chunk: Buffer): Buffer[];
+  /** Usage the provider reported, once it has. */
+  readonly usage: TokenUsage | undefined;
+  /** Events that delivered output: the charge for a stream cut short. */
+  readonly outputEvents: number;
+  /** The provider said the stream is complete. */
+  readonly ended: boolean;
+  /** The provider ended the stream with an error event of its own. */
+  readonly failed: boolean;
+}
