@@ -24,6 +24,9 @@ export interface HarnessOptions {
   readonly providerYaml?: string;
   /** Point the provider somewhere else (an unreachable port, say). */
   readonly upstreamUrl?: string;
+  readonly providerType?: 'openai-compatible' | 'anthropic';
+  /** Environment for the provider key that providerYaml names. */
+  readonly env?: Record<string, string>;
 }
 
 export interface Harness {
@@ -46,14 +49,18 @@ export interface Seeded {
   readonly key: string;
 }
 
-export function configYaml(upstreamUrl: string, providerYaml = ''): string {
+export function configYaml(
+  upstreamUrl: string,
+  providerYaml = '',
+  providerType = 'openai-compatible',
+): string {
   return `
 brand: llmbase
 server:
   body_limit_bytes: 65536
 providers:
   - id: fake
-    type: openai-compatible
+    type: ${providerType}
     base_url: ${upstreamUrl}
 ${providerYaml}
 models:
@@ -78,9 +85,9 @@ let emails = 0;
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-test-'));
   const upstream = await startFakeUpstream(options.upstream);
-  const env = { TOLLGATE_KEY_SECRET: TEST_KEY_SECRET, PORT: '0', HOST: '127.0.0.1' };
+  const env = { TOLLGATE_KEY_SECRET: TEST_KEY_SECRET, PORT: '0', HOST: '127.0.0.1', ...options.env };
   const config = parseConfig(
-    configYaml(options.upstreamUrl ?? upstream.url, options.providerYaml),
+    configYaml(options.upstreamUrl ?? upstream.url, options.providerYaml, options.providerType),
     'test.yaml',
     {
       ...env,

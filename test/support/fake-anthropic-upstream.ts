@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for Anthropic's Messages API that speaks its wire format: `x-api-key` and
+ * `anthropic-version` headers, a `message` JSON answer, or the SSE sequence message_start,
+ * content_block_start/delta/stop, message_delta (with output tokens) and message_stop.
+ */
+export interface FakeAnthropicOptions {
+  readonly apiKey: string;
+  /** Answer with a get_weather tool call instead of text. */
+  toolUse?: boolean;
+}
+
+export interface FakeAnthropic {
+  readonly url: string;
+  readonly received: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[];
+  readonly usages: { input_tokens: number; output_tokens: number }[];
+  options: FakeAnthropicOptions;
+  close(): Promise<void>;
+}
+
+const TEXT = ['Hello', ' from', ' the', ' fake', ' Claude', '.'];
+const TOOL_INPUT_PARTS = ['{"location":', ' "Paris"}'];
+
+function json(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise<FakeAnthropic> {
+  const received: FakeAnthropic['received'] = [];
+  const usages: FakeAnthropic['usages'] = [];
+  const state = { options: initial };
+  let sequence = 0;
+
+  const server: Server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || req.url !== '/v1/messages') {
+      json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'Not found' } });
+      return;
+    }
+    const body = await readBody(req);
+    received.push({ headers: req.headers, body });
+    if (req.headers['x-api-key'] !== state.options.apiKey || !req.headers['anthropic-version']) {
+      json(res, 401, {
+        type: 'error',
+        error: { type: 'authentication_error', message: 'invalid x-api-key' },
+      });
+      return;
+    }
+    const id = `msg_fake${++sequence}`;
+    const model = String(body.model);
+    const inputTokens = JSON.stringify(body.messages).length / 4 + (typeof body.system === 'string' ? 10 : 0);
+    const input = Math.ceil(inputTokens);
+    const maxTokens = Number(body.max_tokens);
+    const text = TEXT.slice(0, Math.min(TEXT.length, maxTokens));
+    const tool = state.options.toolUse;
+    const output = tool ? 12 : text.length;
+    usages.push({ input_tokens: input, output_tokens: output });
+
+    if (body.stream !== true) {
+      json(res, 200, {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: tool
+          ? [{ type: 'tool_use', id: 'toolu_fake1', name: 'get_weather', input: { location: 'Paris' } }]
+          : [{ type: 'text', text: text.join('') }],
+        stop_reason: tool ? 'tool_use' : text.length < TEXT.length ? 'max_tokens' : 'end_turn',
+        stop_sequence: null,
+        usage: {
+          input_tokens: input,
+          output_tokens: output,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+        },
+      });
+      return;
+    }
+
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const send = (type: string, payload: Record<string, unknown>) =>
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`);
+    send('message_start', {
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        content: [],
+        model,
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: input, output_tokens: 1 },
+      },
+    });
+    send('ping', {});
+    if (tool) {
+      send('content_block_start', {
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_fake1', name: 'get_weather', input: {} },
+      });
+      for (const part of TOOL_INPUT_PARTS) {
+        send('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: part } });
+      }
+    } else {
+      send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+      for (const piece of text)
+        send('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } });
+    }
+    send('content_block_stop', { index: 0 });
+    send('message_delta', {
+      delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
+      usage: { output_tokens: output },
+    });
+    send('message_stop', {});
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    received,
+    usages,
+    get options() {
+      return state.options;
+    },
+    set options(next) {
+      state.options = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
