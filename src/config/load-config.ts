@@ -12,7 +12,7 @@ export class ConfigError extends Error {
 
 export interface ProviderConfig {
   readonly id: string;
-  readonly type: 'openai-compatible' | 'anthropic';
+  readonly type: 'openai-compatible' | 'anthropic' | 'gemini';
   readonly baseUrl: string;
   readonly apiKeyEnv: string | undefined;
   readonly maxConnections: number;

@@ -17,7 +17,9 @@ const timeouts = z.strictObject({
 
 const provider = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
-  type: z.enum(['openai-compatible', 'anthropic'], { error: 'expected openai-compatible or anthropic' }),
+  type: z.enum(['openai-compatible', 'anthropic', 'gemini'], {
+    error: 'expected openai-compatible, anthropic or gemini',
+  }),
   base_url: z.url({
     protocol: /^https?$/,
     error: 'expected an http(s) URL such as https://api.openai.com/v1',

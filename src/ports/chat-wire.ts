@@ -6,8 +6,8 @@ import type { TokenUsage } from '../domain/pricing.js';
  * back into OpenAI's. The OpenAI-compatible format passes bytes through untouched.
  */
 export interface ChatWireFormat {
-  /** The provider path under its base URL. */
-  readonly path: string;
+  /** The provider path under its base URL (Gemini puts the model and the streaming mode there). */
+  path(upstreamModel: string, stream: boolean): string;
   requestBody(openAiBody: Readonly<Record<string, unknown>>): string;
   /** A complete JSON answer, in OpenAI's shape; undefined when the provider's answer is malformed. */
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined;

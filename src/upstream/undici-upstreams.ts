@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/load-config.js';
 import type { ChatWireFormat } from '../ports/chat-wire.js';
 import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../ports/upstream.js';
 import { anthropicFormat } from './anthropic/wire-format.js';
+import { geminiFormat } from './gemini/wire-format.js';
 import { openAiCompatibleFormat } from './openai-compatible/wire-format.js';
 
 interface Provider {
@@ -12,10 +13,17 @@ interface Provider {
   readonly headers: Record<string, string>;
 }
 
-/** Anthropic authenticates with x-api-key and a pinned API version; everyone else with a Bearer token. */
+const FORMATS: Record<ProviderConfig['type'], ChatWireFormat> = {
+  'openai-compatible': openAiCompatibleFormat,
+  anthropic: anthropicFormat,
+  gemini: geminiFormat,
+};
+
+/** Anthropic wants x-api-key and a pinned API version, Gemini x-goog-api-key, the rest a Bearer token. */
 function authHeaders(type: ProviderConfig['type'], key: string | undefined): Record<string, string> {
   if (type === 'anthropic')
     return { ...(key ? { 'x-api-key': key } : {}), 'anthropic-version': '2023-06-01' };
+  if (type === 'gemini') return key ? { 'x-goog-api-key': key } : {};
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
@@ -58,7 +66,7 @@ export class UndiciUpstreams implements Upstreams {
           connect: { timeout: config.timeouts.connectMs, noDelay: true },
         }),
         basePath: url.pathname.replace(/\/+$/, ''),
-        format: config.type === 'anthropic' ? anthropicFormat : openAiCompatibleFormat,
+        format: FORMATS[config.type],
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',

@@ -120,7 +120,7 @@ export class ChatCompletions {
     const format = this.upstreams.chatFormat(call.model.providerId);
     let response: UpstreamResponse;
     try {
-      response = await this.upstreams.postJson(call.model.providerId, format.path, format.requestBody(body));
+      response = await this.upstreams.postJson(call.model.providerId, format.path(call.model.upstreamModel, request.stream === true), format.requestBody(body));
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       return this.refuse(call, mapUpstreamFailure(error), error);

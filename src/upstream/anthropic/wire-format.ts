@@ -53,7 +53,7 @@ class AnthropicStream implements StreamTranslator {
 }
 
 export const anthropicFormat: ChatWireFormat = {
-  path: '/messages',
+  path: () => '/messages',
   requestBody: (body) => JSON.stringify(convertRequest(body as Record<string, unknown>)),
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined {
     try {

@@ -58,7 +58,7 @@ class PassThroughStream implements StreamTranslator {
 }
 
 export const openAiCompatibleFormat: ChatWireFormat = {
-  path: '/chat/completions',
+  path: () => '/chat/completions',
   requestBody: (body) => JSON.stringify(body),
   response(raw: Buffer): JsonAnswer | undefined {
     // Most answers carry usage: read just that object. Only an answer without it is parsed whole.

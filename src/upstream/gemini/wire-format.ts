@@ -1,0 +1,136 @@
+import type { TokenUsage } from '../../domain/pricing.js';
+import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
+import { eventData, SseEventSplitter } from '../sse-events.js';
+import { convertRequest } from './convert-request.js';
+import {
+  candidateParts,
+  convertResponse,
+  convertUsage,
+  type GeminiUsage,
+  mapFinishReason,
+} from './convert-response.js';
+
+type Json = Record<string, unknown>;
+
+const toTokenUsage = (usage: ReturnType<typeof convertUsage>): TokenUsage => ({
+  promptTokens: usage.prompt_tokens,
+  completionTokens: usage.completion_tokens,
+});
+
+/**
+ * Gemini's `streamGenerateContent?alt=sse`: each event is a whole GenerateContentResponse with the
+ * next piece of the answer; the last carries the finish reason and the usage. There is no end
+ * marker: the stream ends when the connection does.
+ */
+class GeminiStream implements StreamTranslator {
+  outputEvents = 0;
+  readonly ended = false;
+  failed = false;
+  private usageMetadata: GeminiUsage | undefined;
+  private readonly splitter = new SseEventSplitter();
+  private started = false;
+  private toolCalls = 0;
+  private readonly id: string;
+
+  constructor(
+    private readonly clientWantsUsage: boolean,
+    private readonly created: number,
+    private model: string,
+  ) {
+    this.id = `gen-${created}-${Math.random().toString(36).slice(2, 10)}`;
+  }
+
+  get usage(): TokenUsage | undefined {
+    return this.usageMetadata ? toTokenUsage(convertUsage(this.usageMetadata)) : undefined;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    const out: Json[] = [];
+    for (const event of this.splitter.push(chunk)) {
+      let response: Json;
+      try {
+        response = JSON.parse(eventData(event)) as Json;
+      } catch {
+        continue;
+      }
+      if (response.error) {
+        this.failed = true;
+        continue;
+      }
+      out.push(...this.translate(response));
+    }
+    return out.map((payload) => Buffer.from(`data: ${JSON.stringify(payload)}\n\n`));
+  }
+
+  private translate(response: Json): Json[] {
+    const chunks: Json[] = [];
+    if (typeof response.modelVersion === 'string') this.model = response.modelVersion;
+    if (!this.started) {
+      this.started = true;
+      chunks.push(
+        this.chunk([
+          { index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null },
+        ]),
+      );
+    }
+    const { text, calls, finish } = candidateParts(response);
+    if (text !== '' || calls.length > 0) this.outputEvents++;
+    if (text !== '')
+      chunks.push(this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]));
+    for (const call of calls) {
+      const index = this.toolCalls++;
+      const delta = {
+        tool_calls: [
+          {
+            index,
+            id: `call_${index}`,
+            type: 'function',
+            function: { name: call.name, arguments: JSON.stringify(call.args) },
+          },
+        ],
+      };
+      chunks.push(this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]));
+    }
+    if (response.usageMetadata) this.usageMetadata = response.usageMetadata as GeminiUsage;
+    const reason = mapFinishReason(finish, this.toolCalls > 0);
+    if (reason) {
+      chunks.push(this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: reason }]));
+      if (this.clientWantsUsage && this.usageMetadata)
+        chunks.push({ ...this.chunk([]), usage: convertUsage(this.usageMetadata) });
+    }
+    return chunks;
+  }
+
+  private chunk(choices: Json[]): Json {
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+    };
+  }
+}
+
+export const geminiFormat: ChatWireFormat = {
+  path: (model, stream) =>
+    `/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+  requestBody: (body) => JSON.stringify(convertRequest(body as Json)),
+  response(raw: Buffer, createdAt: number): JsonAnswer | undefined {
+    try {
+      const parsed = JSON.parse(raw.toString('utf8')) as Json;
+      if (!Array.isArray(parsed.candidates)) return undefined;
+      const converted = convertResponse(parsed, '', createdAt);
+      return {
+        json: Buffer.from(JSON.stringify(converted)),
+        usage: parsed.usageMetadata ? toTokenUsage(converted.usage) : undefined,
+        estimatedOutputTokens: Math.ceil(
+          Buffer.byteLength(String(converted.choices[0]?.message.content ?? '')) / 4,
+        ),
+      };
+    } catch {
+      return undefined;
+    }
+  },
+  stream: (clientWantsUsage, createdAt) => new GeminiStream(clientWantsUsage, createdAt, ''),
+};
