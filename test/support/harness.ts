@@ -24,7 +24,7 @@ export interface HarnessOptions {
   readonly providerYaml?: string;
   /** Point the provider somewhere else (an unreachable port, say). */
   readonly upstreamUrl?: string;
-  readonly providerType?: 'openai-compatible' | 'anthropic';
+  readonly providerType?: 'openai-compatible' | 'anthropic' | 'gemini';
   /** Environment for the provider key that providerYaml names. */
   readonly env?: Record<string, string>;
 }
