@@ -14,6 +14,7 @@ import { Authenticator } from './services/authenticate.js';
 import { Billing } from './services/billing.js';
 import { ModelCatalogue } from './services/catalogue.js';
 import { ChatCompletions } from './services/chat/proxy-chat.js';
+import { DeploymentHealth } from './services/chat/routing.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
@@ -78,6 +79,13 @@ export async function createTollgate(
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
+  const caller = {
+    upstreams,
+    health: new DeploymentHealth(config.routing, clock),
+    policy: config.routing,
+    clock,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  };
   const hasher = new HmacKeyHasher(keySecret);
   const forgetKeys = () => keyActivity.forget();
   const accounts = new AccountService(accountStore, ledger, clock, id, forgetKeys);
@@ -112,7 +120,7 @@ export async function createTollgate(
       authenticator: new Authenticator(config.brand, keyActivity, hasher),
       uses,
       catalogue,
-      chat: new ChatCompletions(catalogue, billing, upstreams, clock, {
+      chat: new ChatCompletions(catalogue, billing, caller, clock, {
         warn: (details, message) => app.log.warn(details, message),
       }),
       accounts,

@@ -112,7 +112,15 @@ describe('parseConfig with a valid file', () => {
       aliases: ['flash', 'ds'],
       providerId: 'local',
       upstreamModel: 'deepseek-v4-flash',
+      deployments: [
+        {
+          providerId: 'local',
+          upstreamModel: 'deepseek-v4-flash',
+          price: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
+        },
+      ],
       price: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
+      holdPrice: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
       maxOutputTokens: 8_192,
       ownedBy: 'local',
     });
@@ -185,11 +193,7 @@ describe('parseConfig with a bad file', () => {
     ['a price string with a comma', VALID.replace('"1.10"', '"1,10"'), 'models[0].output_usd_per_million'],
     ['a price over a million dollars', VALID.replace('0.6', '1000001'), 'models[1].output_usd_per_million'],
     ['a fractional max_output_tokens', VALID.replace('8192', '8192.5'), 'models[0].max_output_tokens'],
-    [
-      'a missing upstream_model',
-      VALID.replace('    upstream_model: gpt-4o-mini\n', ''),
-      'models[1].upstream_model',
-    ],
+    ['a missing upstream_model', VALID.replace('    upstream_model: gpt-4o-mini\n', ''), 'models[1]'],
     ['an unknown key in a model', VALID.replace('owned_by: openai-inc', 'ownedby: x'), 'models[1]'],
     [
       'an unknown provider type',

@@ -19,12 +19,31 @@ export interface ProviderConfig {
   readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
 }
 
-export interface ModelConfig {
-  readonly id: string;
-  readonly aliases: readonly string[];
+export interface Deployment {
   readonly providerId: string;
   readonly upstreamModel: string;
   readonly price: ModelPrice;
+}
+
+export interface RoutingPolicy {
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly cooldownFailures: number;
+  readonly cooldownMs: number;
+}
+
+export interface ModelConfig {
+  readonly id: string;
+  readonly aliases: readonly string[];
+  /** The first deployment's provider and upstream name. */
+  readonly providerId: string;
+  readonly upstreamModel: string;
+  /** In fallback order; the first is the model's own. */
+  readonly deployments: readonly Deployment[];
+  readonly price: ModelPrice;
+  /** The dearest deployment's prices: what a hold must cover, whichever deployment serves. */
+  readonly holdPrice: ModelPrice;
   readonly maxOutputTokens: number;
   readonly ownedBy: string;
 }
@@ -42,6 +61,7 @@ export interface Config {
   };
   readonly databasePath: string;
   readonly holdTtlSeconds: number;
+  readonly routing: RoutingPolicy;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
 }
@@ -55,6 +75,43 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
 
 function toMicrosPerMillion(usd: number): number {
   return Math.round(usd * 1_000_000);
+}
+
+function toModel(m: ConfigFile['models'][number]): ModelConfig {
+  const price = {
+    inputMicrosPerMillion: toMicrosPerMillion(m.input_usd_per_million),
+    outputMicrosPerMillion: toMicrosPerMillion(m.output_usd_per_million),
+  };
+  const listed = m.deployments ?? [{ provider: m.provider ?? '', upstream_model: m.upstream_model ?? '' }];
+  const deployments = listed.map((d) => ({
+    providerId: d.provider,
+    upstreamModel: d.upstream_model,
+    price: {
+      inputMicrosPerMillion:
+        'input_usd_per_million' in d && d.input_usd_per_million !== undefined
+          ? toMicrosPerMillion(d.input_usd_per_million)
+          : price.inputMicrosPerMillion,
+      outputMicrosPerMillion:
+        'output_usd_per_million' in d && d.output_usd_per_million !== undefined
+          ? toMicrosPerMillion(d.output_usd_per_million)
+          : price.outputMicrosPerMillion,
+    },
+  }));
+  const first = deployments[0]!;
+  return {
+    id: m.id,
+    aliases: m.aliases,
+    providerId: first.providerId,
+    upstreamModel: first.upstreamModel,
+    deployments,
+    price,
+    holdPrice: {
+      inputMicrosPerMillion: Math.max(...deployments.map((d) => d.price.inputMicrosPerMillion)),
+      outputMicrosPerMillion: Math.max(...deployments.map((d) => d.price.outputMicrosPerMillion)),
+    },
+    maxOutputTokens: m.max_output_tokens,
+    ownedBy: m.owned_by ?? first.providerId,
+  };
 }
 
 function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv): Config {
@@ -98,18 +155,14 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
         idleMs: p.timeouts.idle_ms,
       },
     })),
-    models: file.models.map((m) => ({
-      id: m.id,
-      aliases: m.aliases,
-      providerId: m.provider,
-      upstreamModel: m.upstream_model,
-      price: {
-        inputMicrosPerMillion: toMicrosPerMillion(m.input_usd_per_million),
-        outputMicrosPerMillion: toMicrosPerMillion(m.output_usd_per_million),
-      },
-      maxOutputTokens: m.max_output_tokens,
-      ownedBy: m.owned_by ?? m.provider,
-    })),
+    routing: {
+      maxAttempts: file.routing.max_attempts,
+      retryBaseMs: file.routing.retry_base_ms,
+      retryMaxMs: file.routing.retry_max_ms,
+      cooldownFailures: file.routing.cooldown_failures,
+      cooldownMs: file.routing.cooldown_seconds * 1000,
+    },
+    models: file.models.map(toModel),
   };
 }
 

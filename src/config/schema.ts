@@ -32,11 +32,21 @@ const provider = z.strictObject({
   timeouts: timeouts.prefault({}),
 });
 
+const deployment = z.strictObject({
+  provider: z.string(),
+  upstream_model: z.string().min(1),
+  // A deployment may cost the operator a different price; the model's prices apply otherwise.
+  input_usd_per_million: usdPerMillion.optional(),
+  output_usd_per_million: usdPerMillion.optional(),
+});
+
 const model = z.strictObject({
   id: z.string().min(1).max(200),
   aliases: z.array(z.string().min(1).max(200)).default([]),
-  provider: z.string(),
-  upstream_model: z.string().min(1),
+  // Either one provider and upstream model, or an ordered list of deployments to fall back through.
+  provider: z.string().optional(),
+  upstream_model: z.string().min(1).optional(),
+  deployments: z.array(deployment).min(1).optional(),
   input_usd_per_million: usdPerMillion,
   output_usd_per_million: usdPerMillion,
   max_output_tokens: z.number().int().positive().max(10_000_000),
@@ -75,6 +85,15 @@ export const configFileSchema = z
         hold_ttl_seconds: z.number().int().min(60).default(3_600),
       })
       .prefault({}),
+    routing: z
+      .strictObject({
+        max_attempts: z.number().int().min(1).max(10).default(3),
+        retry_base_ms: z.number().int().min(0).max(60_000).default(500),
+        retry_max_ms: z.number().int().min(0).max(120_000).default(8_000),
+        cooldown_failures: z.number().int().min(1).max(1_000).default(3),
+        cooldown_seconds: z.number().int().min(1).max(3_600).default(30),
+      })
+      .prefault({}),
     providers: z.array(provider).min(1),
     models: z.array(model).min(1),
   })
@@ -92,13 +111,23 @@ export const configFileSchema = z
     });
     const names = new Set<string>();
     file.models.forEach((m, i) => {
-      if (!providerIds.has(m.provider)) {
+      const single = m.provider !== undefined || m.upstream_model !== undefined;
+      if (single === (m.deployments !== undefined) || (single && (!m.provider || !m.upstream_model))) {
         ctx.addIssue({
           code: 'custom',
-          path: ['models', i, 'provider'],
-          message: `unknown provider "${m.provider}"; declare it under providers`,
+          path: ['models', i],
+          message: 'give either provider and upstream_model, or deployments',
         });
       }
+      const targets = m.deployments ?? (m.provider ? [{ provider: m.provider }] : []);
+      targets.forEach((d, j) => {
+        if (providerIds.has(d.provider)) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: m.deployments ? ['models', i, 'deployments', j, 'provider'] : ['models', i, 'provider'],
+          message: `unknown provider "${d.provider}"; declare it under providers`,
+        });
+      });
       for (const name of [m.id, ...m.aliases]) {
         if (names.has(name)) {
           ctx.addIssue({

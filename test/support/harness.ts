@@ -58,6 +58,10 @@ export function configYaml(
 brand: llmbase
 server:
   body_limit_bytes: 65536
+# Short backoff keeps the suite fast; the retry logic is the same.
+routing:
+  retry_base_ms: 5
+  retry_max_ms: 50
 providers:
   - id: fake
     type: ${providerType}

@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../../config/load-config.js';
+import type { Deployment, ModelConfig } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/pricing.js';
 import {
@@ -11,14 +11,15 @@ import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
-import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
+import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js';
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
+import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
 import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
 import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
-import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
+import { mapUpstreamFailure } from './upstream-errors.js';
 
 export interface RequestContext {
   readonly requestId: string;
@@ -34,7 +35,6 @@ export interface Warn {
 
 /** Upstream JSON answers are buffered to read their usage; this bounds what one answer may take. */
 const MAX_JSON_RESPONSE_BYTES = 32 * 1024 * 1024;
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** One billed call in flight: what settlement and the usage record need to know about it. */
 export interface BilledCall {
@@ -45,6 +45,11 @@ export interface BilledCall {
   readonly prompt: PromptSize;
 }
 
+/** A billed call once a deployment has answered: its price is the one charged. */
+export interface ServedCall extends BilledCall {
+  readonly deployment: Deployment;
+}
+
 /**
  * POST /chat/completions: validate, hold the worst case, call the upstream, relay, settle.
  * Returns a Failure to render when nothing has been sent to the client yet; otherwise undefined.
@@ -53,7 +58,7 @@ export class ChatCompletions {
   constructor(
     private readonly catalogue: ModelCatalogue,
     private readonly billing: Billing,
-    private readonly upstreams: Upstreams,
+    private readonly caller: UpstreamCaller,
     private readonly clock: Clock,
     private readonly log: Warn,
   ) {}
@@ -87,7 +92,8 @@ export class ChatCompletions {
       accountId: principal.accountId,
       keyId: principal.keyId,
       requestId: context.requestId,
-      price: model.price,
+      // The dearest deployment's price: the hold must cover whichever one ends up serving.
+      price: model.holdPrice,
       promptTokensCeiling: promptTokensCeiling(prompt),
       requestedMaxTokens: limit.value,
       maxTokensParam: limit.param,
@@ -111,38 +117,31 @@ export class ChatCompletions {
     request: ChatRequest,
     channel: ClientChannel,
   ): Promise<Failure | undefined> {
-    const body = upstreamBody(
-      request,
-      call.model.upstreamModel,
-      call.hold.maxTokens,
-      requestedLimit(request).param,
+    const param = requestedLimit(request).param;
+    const attempt = await callWithFallback(
+      this.caller,
+      call.model.deployments,
+      (deployment) => upstreamBody(request, deployment.upstreamModel, call.hold.maxTokens, param),
+      request.stream === true,
     );
-    const format = this.upstreams.chatFormat(call.model.providerId);
-    let response: UpstreamResponse;
-    try {
-      response = await this.upstreams.postJson(call.model.providerId, format.path(call.model.upstreamModel, request.stream === true), format.requestBody(body));
-    } catch (error) {
-      if (!(error instanceof UpstreamFailure)) throw error;
-      return this.refuse(call, mapUpstreamFailure(error), error);
-    }
-    if (response.status !== 200) {
-      const text = await readBody(response, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
-      const mapped = mapUpstreamStatus(response.status, text.toString('utf8'));
-      return this.refuse(call, mapped, { upstreamStatus: response.status });
-    }
+    if (!attempt.ok) return this.refuse(call, attempt.failure, { attempts: attempt.attempts });
+    const served: ServedCall = { ...call, deployment: attempt.deployment };
     if (request.stream) {
-      const translator = format.stream(request.stream_options?.include_usage === true, this.createdAt());
-      const outcome = await relayStream(response, channel, translator);
+      const translator = attempt.format.stream(
+        request.stream_options?.include_usage === true,
+        this.createdAt(),
+      );
+      const outcome = await relayStream(attempt.response, channel, translator);
       const usage = outcome.usage ?? this.estimate(call.prompt, outcome.outputEvents);
-      await this.settle(call, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);
+      await this.settle(served, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);
       await outcome.finish();
       return undefined;
     }
-    return this.relayJson(call, response, format, channel);
+    return this.relayJson(served, attempt.response, attempt.format, channel);
   }
 
   private async relayJson(
-    call: BilledCall,
+    call: ServedCall,
     response: UpstreamResponse,
     format: ChatWireFormat,
     channel: ClientChannel,
@@ -179,13 +178,13 @@ export class ChatCompletions {
   }
 
   private async settle(
-    call: BilledCall,
+    call: ServedCall,
     usage: TokenUsage,
     source: UsageRecord['usageSource'],
     status: number,
   ) {
-    const { settled } = await this.billing.settle(call.hold, call.model.price, usage, {
-      ...this.record(call, status),
+    const { settled } = await this.billing.settle(call.hold, call.deployment.price, usage, {
+      ...this.record(call, status, call.deployment.providerId),
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       usageSource: source,
@@ -193,13 +192,13 @@ export class ChatCompletions {
     if (!settled) this.log.warn({ holdId: call.hold.id }, 'hold was already closed when the request settled');
   }
 
-  private async refuse(call: BilledCall, mapped: Failure, cause: unknown): Promise<Failure> {
+  private async refuse(call: BilledCall | ServedCall, mapped: Failure, cause: unknown): Promise<Failure> {
     this.log.warn(
       { requestId: call.context.requestId, providerId: call.model.providerId, cause },
       'upstream call failed',
     );
     await this.billing.release(call.hold, {
-      ...this.record(call, 0),
+      ...this.record(call, 0, 'deployment' in call ? call.deployment.providerId : call.model.providerId),
       promptTokens: 0,
       completionTokens: 0,
       usageSource: 'none',
@@ -209,7 +208,7 @@ export class ChatCompletions {
     return mapped;
   }
 
-  private record(call: BilledCall, status: number) {
+  private record(call: BilledCall, status: number, providerId: string) {
     const now = this.clock.now();
     return {
       requestId: call.context.requestId,
@@ -217,7 +216,7 @@ export class ChatCompletions {
       keyId: call.principal.keyId,
       basePath: call.context.basePath,
       model: call.model.id,
-      providerId: call.model.providerId,
+      providerId,
       status,
       latencyMs: now - call.context.startedAt,
       clientIp: call.context.clientIp,

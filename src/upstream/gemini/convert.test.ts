@@ -101,16 +101,14 @@ describe('Gemini answers → OpenAI shapes', () => {
 
   it('streams text chunks, ends with the finish reason, and counts thinking tokens as output', () => {
     const translator = geminiFormat.stream(true, 1_700_000_000);
-    const events = translator
-      .push(fixture('text.chunks.txt'))
-      .map(
-        (event) =>
-          JSON.parse(event.toString().slice(6)) as {
-            choices: { delta: { content?: string }; finish_reason: string | null }[];
-            usage?: unknown;
-            model: string;
-          },
-      );
+    const events = translator.push(fixture('text.chunks.txt')).map(
+      (event) =>
+        JSON.parse(event.toString().slice(6)) as {
+          choices: { delta: { content?: string }; finish_reason: string | null }[];
+          usage?: unknown;
+          model: string;
+        },
+    );
     expect(events[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
     expect(events.map((e) => e.choices[0]?.delta.content ?? '').join('')).toBe('The sky is blue.');
     expect(events.find((e) => e.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('stop');

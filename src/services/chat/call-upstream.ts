@@ -1,0 +1,75 @@
+import type { Deployment, RoutingPolicy } from '../../config/load-config.js';
+import type { Failure } from '../../domain/errors.js';
+import { failure } from '../../domain/errors.js';
+import type { ChatWireFormat } from '../../ports/chat-wire.js';
+import type { Clock } from '../../ports/system.js';
+import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
+import { readBody } from './read-body.js';
+import { attemptPlan, backoffMs, type DeploymentHealth, retryAfterMs, retryable } from './routing.js';
+import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+export type Attempt =
+  | {
+      readonly ok: true;
+      readonly deployment: Deployment;
+      readonly format: ChatWireFormat;
+      readonly response: UpstreamResponse;
+    }
+  | { readonly ok: false; readonly failure: Failure; readonly attempts: number };
+
+export interface UpstreamCaller {
+  readonly upstreams: Upstreams;
+  readonly health: DeploymentHealth;
+  readonly policy: RoutingPolicy;
+  readonly clock: Clock;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Calls the model's deployments until one answers 200: a connection error, a timeout, a 429 or a
+ * 5xx moves on to the next attempt (nothing has reached the client yet); any other status is the
+ * answer. The first 200 is returned unread, so a stream can be relayed from its first byte.
+ */
+export async function callWithFallback(
+  caller: UpstreamCaller,
+  deployments: readonly Deployment[],
+  bodyFor: (deployment: Deployment) => Record<string, unknown>,
+  stream: boolean,
+): Promise<Attempt> {
+  const repeats = new Map<Deployment, number>();
+  let last: Failure = failure('upstream_unavailable');
+  let providerWait: number | undefined;
+  const plan = attemptPlan(deployments, caller.health, caller.policy.maxAttempts);
+  for (const deployment of plan) {
+    const repeat = repeats.get(deployment) ?? 0;
+    if (repeat > 0) await caller.sleep(backoffMs(repeat, providerWait, caller.policy, Math.random()));
+    repeats.set(deployment, repeat + 1);
+    const format = caller.upstreams.chatFormat(deployment.providerId);
+    let response: UpstreamResponse;
+    try {
+      response = await caller.upstreams.postJson(
+        deployment.providerId,
+        format.path(deployment.upstreamModel, stream),
+        format.requestBody(bodyFor(deployment)),
+      );
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      caller.health.failed(deployment);
+      last = mapUpstreamFailure(error);
+      providerWait = undefined;
+      continue;
+    }
+    if (response.status === 200) {
+      caller.health.succeeded(deployment);
+      return { ok: true, deployment, format, response };
+    }
+    const text = await readBody(response, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
+    last = mapUpstreamStatus(response.status, text.toString('utf8'));
+    if (!retryable(response.status)) return { ok: false, failure: last, attempts: repeats.size };
+    caller.health.failed(deployment);
+    providerWait = retryAfterMs(response.headers, caller.clock.now());
+  }
+  return { ok: false, failure: last, attempts: plan.length };
+}
