@@ -18,6 +18,10 @@ export interface FakeUpstreamOptions {
   chunkIntervalMs?: number;
   /** Answer every request with this status and an OpenAI error body. */
   failStatus?: number;
+  /** With failStatus: fail only this many requests, then answer normally. */
+  failTimes?: number;
+  /** Headers sent with a failure, such as retry-after-ms. */
+  failHeaders?: Record<string, string>;
   /** Leave usage out of answers, like a provider that does not report it. */
   omitUsage?: boolean;
   /** Stop sending (but keep the connection open) after this many streamed tokens. */
@@ -103,6 +107,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
   const usages: SentUsage[] = [];
   const streamedTokens: number[] = [];
   let sequence = 0;
+  let failures = 0;
   const state: { options: FakeUpstreamOptions } = { options: initial };
 
   const server: Server = createServer(async (req, res) => {
@@ -134,7 +139,9 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       return;
     }
     if (options.firstByteDelayMs) await sleep(options.firstByteDelayMs);
-    if (options.failStatus) {
+    if (options.failStatus && (options.failTimes === undefined || failures < options.failTimes)) {
+      failures++;
+      for (const [name, value] of Object.entries(options.failHeaders ?? {})) res.setHeader(name, value);
       sendError(res, options.failStatus, `Simulated upstream failure ${options.failStatus}`, 'simulated');
       return;
     }
@@ -246,6 +253,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     },
     set options(next) {
       state.options = next;
+      failures = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

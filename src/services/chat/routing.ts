@@ -7,8 +7,13 @@ import type { Clock } from '../../ports/system.js';
  * when a deployment has to be tried again. Only failures before any byte reached the client are
  * retried (the caller's business); none of the failed attempts is charged.
  */
+function key(deployment: Deployment): string {
+  return `${deployment.providerId}\u0000${deployment.upstreamModel}`;
+}
+
 export class DeploymentHealth {
-  private readonly state = new Map<Deployment, { failures: number; coolUntil: number }>();
+  /** Keyed by provider and upstream model: several public models may share one deployment. */
+  private readonly state = new Map<string, { failures: number; coolUntil: number }>();
 
   constructor(
     private readonly policy: RoutingPolicy,
@@ -16,22 +21,22 @@ export class DeploymentHealth {
   ) {}
 
   cooling(deployment: Deployment): boolean {
-    return (this.state.get(deployment)?.coolUntil ?? 0) > this.clock.now();
+    return (this.state.get(key(deployment))?.coolUntil ?? 0) > this.clock.now();
   }
 
   failed(deployment: Deployment): void {
-    const entry = this.state.get(deployment) ?? { failures: 0, coolUntil: 0 };
+    const entry = this.state.get(key(deployment)) ?? { failures: 0, coolUntil: 0 };
     entry.failures++;
     if (entry.failures >= this.policy.cooldownFailures) {
       // Skipped for a while, then tried again by itself: no operator action needed to bring it back.
       entry.coolUntil = this.clock.now() + this.policy.cooldownMs;
       entry.failures = 0;
     }
-    this.state.set(deployment, entry);
+    this.state.set(key(deployment), entry);
   }
 
   succeeded(deployment: Deployment): void {
-    this.state.delete(deployment);
+    this.state.delete(key(deployment));
   }
 }
 
