@@ -1,5 +1,8 @@
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic-upstream.js';
 import { expectedCharge, type Harness, startHarness } from '../support/harness.js';
 
@@ -116,6 +119,52 @@ describe('an Anthropic provider behind Tollgate', () => {
       }
       expect(name).toBe('get_weather');
       expect(JSON.parse(args)).toEqual({ location: 'Paris' });
+    } finally {
+      anthropic.options = { apiKey: PROVIDER_KEY };
+    }
+  });
+});
+
+describe('the Vercel AI SDK through Tollgate to the Anthropic-format provider', () => {
+  it('streams text', async () => {
+    const user = await h.seed({ usd: '1' });
+    const provider = createOpenAICompatible({
+      name: 'tollgate',
+      baseURL: `${h.baseUrl}/v1`,
+      apiKey: user.key,
+      includeUsage: true,
+    });
+    const result = streamText({ model: provider('deepseek/deepseek-v4-flash'), prompt: 'Hi', maxRetries: 0 });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    expect(text).toBe('Hello from the fake Claude.');
+    expect((await result.usage).outputTokens).toBe(anthropic.usages.at(-1)?.output_tokens);
+  });
+
+  it('makes a tool call, streaming', async () => {
+    anthropic.options = { apiKey: PROVIDER_KEY, toolUse: true };
+    try {
+      const user = await h.seed({ usd: '1' });
+      const provider = createOpenAICompatible({
+        name: 'tollgate',
+        baseURL: `${h.baseUrl}/v1`,
+        apiKey: user.key,
+      });
+      const result = streamText({
+        model: provider('mistral'),
+        prompt: 'Weather in Paris?',
+        maxRetries: 0,
+        tools: {
+          get_weather: tool({
+            description: 'Current weather',
+            inputSchema: z.object({ location: z.string() }),
+          }),
+        },
+      });
+      const calls = await result.toolCalls;
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ toolName: 'get_weather', input: { location: 'Paris' } });
+      expect(await result.finishReason).toBe('tool-calls');
     } finally {
       anthropic.options = { apiKey: PROVIDER_KEY };
     }
