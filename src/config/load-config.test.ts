@@ -136,6 +136,7 @@ describe('parseConfig with a valid file', () => {
         baseUrl: 'http://127.0.0.1:11434/v1',
         apiKeyEnv: undefined,
         maxConnections: 256,
+        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: undefined },
         timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000 },
       },
       {
@@ -144,6 +145,7 @@ describe('parseConfig with a valid file', () => {
         baseUrl: 'https://api.openai.com/v1',
         apiKeyEnv: 'OPENAI_API_KEY',
         maxConnections: 32,
+        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: undefined },
         timeouts: { connectMs: 1_000, firstByteMs: 120_000, idleMs: 120_000 },
       },
     ]);

@@ -17,6 +17,17 @@ export interface ProviderConfig {
   readonly apiKeyEnv: string | undefined;
   readonly maxConnections: number;
   readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
+  readonly quirks: OpenAiQuirks;
+}
+
+/** What an OpenAI-compatible server does differently; irrelevant to the other provider types. */
+export interface OpenAiQuirks {
+  /** Request fields Tollgate does not know: passed through, or dropped for a strict server. */
+  readonly unknownFields: 'pass' | 'drop';
+  /** Whether the server accepts stream_options.include_usage (old vLLM and llama.cpp do not). */
+  readonly streamUsage: boolean;
+  /** The output-limit field the server understands, when it understands only one. */
+  readonly maxTokensField: 'max_tokens' | 'max_completion_tokens' | undefined;
 }
 
 export interface Deployment {
@@ -153,6 +164,11 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
         connectMs: p.timeouts.connect_ms,
         firstByteMs: p.timeouts.first_byte_ms,
         idleMs: p.timeouts.idle_ms,
+      },
+      quirks: {
+        unknownFields: p.unknown_fields,
+        streamUsage: p.stream_usage,
+        maxTokensField: p.max_tokens_field,
       },
     })),
     routing: {

@@ -30,6 +30,10 @@ const provider = z.strictObject({
     .optional(),
   max_connections: z.number().int().min(1).max(4096).default(256),
   timeouts: timeouts.prefault({}),
+  // Quirks of an OpenAI-compatible server, declared rather than guessed.
+  unknown_fields: z.enum(['pass', 'drop']).default('pass'),
+  stream_usage: z.boolean().default(true),
+  max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
 });
 
 const deployment = z.strictObject({

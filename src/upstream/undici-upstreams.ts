@@ -13,11 +13,13 @@ interface Provider {
   readonly headers: Record<string, string>;
 }
 
-const FORMATS: Record<ProviderConfig['type'], ChatWireFormat> = {
-  'openai-compatible': openAiCompatibleFormat,
-  anthropic: anthropicFormat,
-  gemini: geminiFormat,
-};
+function formatOf(config: ProviderConfig): ChatWireFormat {
+  if (config.type === 'anthropic') return anthropicFormat;
+  if (config.type === 'gemini') return geminiFormat;
+  return openAiCompatibleFormat(config.quirks);
+}
+
+const DEFAULT_FORMAT = openAiCompatibleFormat();
 
 /** Anthropic wants x-api-key and a pinned API version, Gemini x-goog-api-key, the rest a Bearer token. */
 function authHeaders(type: ProviderConfig['type'], key: string | undefined): Record<string, string> {
@@ -66,7 +68,7 @@ export class UndiciUpstreams implements Upstreams {
           connect: { timeout: config.timeouts.connectMs, noDelay: true },
         }),
         basePath: url.pathname.replace(/\/+$/, ''),
-        format: FORMATS[config.type],
+        format: formatOf(config),
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
@@ -77,7 +79,7 @@ export class UndiciUpstreams implements Upstreams {
   }
 
   chatFormat(providerId: string): ChatWireFormat {
-    return this.providers.get(providerId)?.format ?? openAiCompatibleFormat;
+    return this.providers.get(providerId)?.format ?? DEFAULT_FORMAT;
   }
 
   async postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse> {

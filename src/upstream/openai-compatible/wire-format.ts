@@ -1,3 +1,4 @@
+import type { OpenAiQuirks } from '../../config/load-config.js';
 import type { TokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
 import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from '../sse-events.js';
@@ -57,7 +58,79 @@ class PassThroughStream implements StreamTranslator {
   }
 }
 
-export const openAiCompatibleFormat: ChatWireFormat = {
+/** The request fields of OpenAI's chat completions API: what a strict server is sent when unknown fields are dropped. */
+const KNOWN_FIELDS = new Set([
+  'model',
+  'messages',
+  'max_tokens',
+  'max_completion_tokens',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'n',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'user',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'seed',
+  'service_tier',
+  'store',
+  'metadata',
+  'reasoning_effort',
+  'modalities',
+  'audio',
+  'prediction',
+  'web_search_options',
+  'functions',
+  'function_call',
+  'verbosity',
+  'prompt_cache_key',
+  'safety_identifier',
+]);
+
+/** Applies a server's declared quirks to the request Tollgate would send an OpenAI-compatible API. */
+export function applyQuirks(
+  body: Readonly<Record<string, unknown>>,
+  quirks: OpenAiQuirks,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (quirks.unknownFields === 'pass' || KNOWN_FIELDS.has(field)) out[field] = value;
+  }
+  if (!quirks.streamUsage) delete out.stream_options;
+  if (quirks.maxTokensField) {
+    const limit = out.max_completion_tokens ?? out.max_tokens;
+    delete out.max_tokens;
+    delete out.max_completion_tokens;
+    if (limit !== undefined) out[quirks.maxTokensField] = limit;
+  }
+  return out;
+}
+
+export const DEFAULT_QUIRKS: OpenAiQuirks = {
+  unknownFields: 'pass',
+  streamUsage: true,
+  maxTokensField: undefined,
+};
+
+export function openAiCompatibleFormat(quirks: OpenAiQuirks = DEFAULT_QUIRKS): ChatWireFormat {
+  const plain = quirks.unknownFields === 'pass' && quirks.streamUsage && !quirks.maxTokensField;
+  return {
+    ...passThrough,
+    // The common case sends Tollgate's body as it is, without copying it.
+    requestBody: plain ? (body) => JSON.stringify(body) : (body) => JSON.stringify(applyQuirks(body, quirks)),
+  };
+}
+
+const passThrough: ChatWireFormat = {
   path: () => '/chat/completions',
   requestBody: (body) => JSON.stringify(body),
   response(raw: Buffer): JsonAnswer | undefined {
