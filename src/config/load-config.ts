@@ -10,11 +10,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+export interface Endpoint {
+  readonly baseUrl: string;
+  readonly apiKeyEnv: string | undefined;
+  readonly weight: number;
+}
+
 export interface ProviderConfig {
   readonly id: string;
   readonly type: 'openai-compatible' | 'anthropic' | 'gemini';
   readonly baseUrl: string;
   readonly apiKeyEnv: string | undefined;
+  /** Where requests go, shared out by weight: the provider's own base URL and key unless listed. */
+  readonly endpoints: readonly Endpoint[];
   readonly maxConnections: number;
   readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
   readonly quirks: OpenAiQuirks;
@@ -159,6 +167,11 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       type: p.type,
       baseUrl: p.base_url.replace(/\/+$/, ''),
       apiKeyEnv: p.api_key_env,
+      endpoints: (p.endpoints ?? [{ weight: 1 }]).map((e) => ({
+        baseUrl: (e.base_url ?? p.base_url).replace(/\/+$/, ''),
+        apiKeyEnv: e.api_key_env ?? p.api_key_env,
+        weight: e.weight,
+      })),
       maxConnections: p.max_connections,
       timeouts: {
         connectMs: p.timeouts.connect_ms,

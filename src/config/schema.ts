@@ -30,6 +30,20 @@ const provider = z.strictObject({
     .optional(),
   max_connections: z.number().int().min(1).max(4096).default(256),
   timeouts: timeouts.prefault({}),
+  // Several keys or base URLs of one provider, shared out by weight; each defaults to the provider's own.
+  endpoints: z
+    .array(
+      z.strictObject({
+        base_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+        api_key_env: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable')
+          .optional(),
+        weight: z.number().int().min(1).max(1_000).default(1),
+      }),
+    )
+    .min(1)
+    .optional(),
   // Quirks of an OpenAI-compatible server, declared rather than guessed.
   unknown_fields: z.enum(['pass', 'drop']).default('pass'),
   stream_usage: z.boolean().default(true),

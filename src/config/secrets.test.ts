@@ -76,16 +76,16 @@ describe('requireKeySecret', () => {
 });
 
 describe('requireProviderKeys', () => {
-  it('returns the key of each provider that names a variable, and skips providers that name none', () => {
+  it('returns each key by the variable that holds it, and skips providers that name none', () => {
     const keys = requireProviderKeys(config, {
       OPENAI_API_KEY: 'sk-openai',
       DEEPSEEK_API_KEY: 'sk-deepseek',
     });
     expect([...keys.entries()]).toEqual([
-      ['openai', 'sk-openai'],
-      ['deepseek', 'sk-deepseek'],
+      ['OPENAI_API_KEY', 'sk-openai'],
+      ['DEEPSEEK_API_KEY', 'sk-deepseek'],
     ]);
-    expect(keys.has('local')).toBe(false);
+    expect(keys.size).toBe(2);
   });
 
   it('names the provider and the variable that is not set', () => {

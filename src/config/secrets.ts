@@ -21,18 +21,23 @@ export function requireKeySecret(env: NodeJS.ProcessEnv): string {
   return secret;
 }
 
-/** Provider keys by provider id. A provider that names an env variable must find it set. */
+/**
+ * Provider keys by the name of the environment variable that holds them. Every variable a provider
+ * or one of its endpoints names must be set.
+ */
 export function requireProviderKeys(config: Config, env: NodeJS.ProcessEnv): Map<string, string> {
   const keys = new Map<string, string>();
   for (const provider of config.providers) {
-    if (!provider.apiKeyEnv) continue;
-    const value = env[provider.apiKeyEnv];
-    if (!value) {
-      throw new ConfigError(
-        `providers.${provider.id}.api_key_env: the environment variable ${provider.apiKeyEnv} is not set`,
-      );
+    for (const name of new Set(provider.endpoints.map((e) => e.apiKeyEnv))) {
+      if (!name) continue;
+      const value = env[name];
+      if (!value) {
+        throw new ConfigError(
+          `providers.${provider.id}.api_key_env: the environment variable ${name} is not set`,
+        );
+      }
+      keys.set(name, value);
     }
-    keys.set(provider.id, value);
   }
   return keys;
 }

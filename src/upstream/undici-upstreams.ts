@@ -6,11 +6,17 @@ import { anthropicFormat } from './anthropic/wire-format.js';
 import { geminiFormat } from './gemini/wire-format.js';
 import { openAiCompatibleFormat } from './openai-compatible/wire-format.js';
 
-interface Provider {
-  readonly format: ChatWireFormat;
+interface Target {
   readonly pool: Pool;
   readonly basePath: string;
   readonly headers: Record<string, string>;
+  readonly weight: number;
+}
+
+interface Provider {
+  readonly format: ChatWireFormat;
+  readonly targets: readonly Target[];
+  readonly totalWeight: number;
 }
 
 function formatOf(config: ProviderConfig): ChatWireFormat {
@@ -49,33 +55,66 @@ async function* failuresMapped(body: AsyncIterable<Buffer>): AsyncIterable<Buffe
 }
 
 /**
- * One kept-alive undici Pool per provider. Base URLs and provider keys come only from the
+ * Kept-alive undici Pools, one per origin. Base URLs and provider keys come only from the
  * operator's configuration: nothing in a client request can choose the host or see the key.
  */
 export class UndiciUpstreams implements Upstreams {
   private readonly providers = new Map<string, Provider>();
 
-  constructor(configs: readonly ProviderConfig[], providerKeys: ReadonlyMap<string, string>) {
+  /** One pool per origin, shared by every provider and endpoint that points there. */
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(
+    configs: readonly ProviderConfig[],
+    providerKeys: ReadonlyMap<string, string>,
+    private readonly random: () => number = Math.random,
+  ) {
     for (const config of configs) {
-      const url = new URL(config.baseUrl);
-      const key = providerKeys.get(config.id);
+      const targets = config.endpoints.map((endpoint) => {
+        const url = new URL(endpoint.baseUrl);
+        const key = endpoint.apiKeyEnv ? providerKeys.get(endpoint.apiKeyEnv) : undefined;
+        return {
+          pool: this.poolFor(url.origin, config),
+          basePath: url.pathname.replace(/\/+$/, ''),
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...authHeaders(config.type, key),
+          },
+          weight: endpoint.weight,
+        };
+      });
       this.providers.set(config.id, {
-        pool: new Pool(url.origin, {
-          connections: config.maxConnections,
-          keepAliveTimeout: 30_000,
-          headersTimeout: config.timeouts.firstByteMs,
-          bodyTimeout: config.timeouts.idleMs,
-          connect: { timeout: config.timeouts.connectMs, noDelay: true },
-        }),
-        basePath: url.pathname.replace(/\/+$/, ''),
         format: formatOf(config),
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...authHeaders(config.type, key),
-        },
+        targets,
+        totalWeight: targets.reduce((total, t) => total + t.weight, 0),
       });
     }
+  }
+
+  private poolFor(origin: string, config: ProviderConfig): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: config.maxConnections,
+        keepAliveTimeout: 30_000,
+        headersTimeout: config.timeouts.firstByteMs,
+        bodyTimeout: config.timeouts.idleMs,
+        connect: { timeout: config.timeouts.connectMs, noDelay: true },
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** An endpoint chosen at random in proportion to its weight. */
+  private pick(provider: Provider): Target {
+    let ticket = this.random() * provider.totalWeight;
+    for (const target of provider.targets) {
+      ticket -= target.weight;
+      if (ticket < 0) return target;
+    }
+    return provider.targets.at(-1)!;
   }
 
   chatFormat(providerId: string): ChatWireFormat {
@@ -85,11 +124,12 @@ export class UndiciUpstreams implements Upstreams {
   async postJson(providerId: string, path: string, body: string): Promise<UpstreamResponse> {
     const provider = this.providers.get(providerId);
     if (!provider) throw new UpstreamFailure('unavailable', `no provider ${providerId}`);
+    const target = this.pick(provider);
     try {
-      const response = await provider.pool.request({
+      const response = await target.pool.request({
         method: 'POST',
-        path: provider.basePath + path,
-        headers: provider.headers,
+        path: target.basePath + path,
+        headers: target.headers,
         body,
       });
       return {
@@ -105,6 +145,6 @@ export class UndiciUpstreams implements Upstreams {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.providers.values()].map((p) => p.pool.close()));
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 }

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUpstream, startFakeUpstream } from '../../test/support/fake-openai-upstream.js';
+import { parseConfig } from '../config/load-config.js';
+import { requireProviderKeys } from '../config/secrets.js';
+import { UndiciUpstreams } from './undici-upstreams.js';
+
+/** Weighted load balancing across the endpoints (keys and base URLs) of one provider. */
+let a: FakeUpstream;
+let b: FakeUpstream;
+
+beforeAll(async () => {
+  a = await startFakeUpstream({ expectedKey: 'key-a' });
+  b = await startFakeUpstream({ expectedKey: 'key-b' });
+});
+afterAll(async () => {
+  await a.close();
+  await b.close();
+});
+
+describe('provider endpoints', () => {
+  it('shares requests out by weight, each with its own key and base URL', async () => {
+    const env = { KEY_A: 'key-a', KEY_B: 'key-b' };
+    const config = parseConfig(
+      `
+brand: llmbase
+providers:
+  - id: shared
+    type: openai-compatible
+    base_url: ${a.url}
+    endpoints:
+      - { api_key_env: KEY_A, weight: 3 }
+      - { base_url: "${b.url}", api_key_env: KEY_B, weight: 1 }
+models:
+  - { id: m, provider: shared, upstream_model: fake, input_usd_per_million: 1, output_usd_per_million: 1, max_output_tokens: 10 }
+`,
+      'lb.yaml',
+      env,
+    );
+    // A fixed sequence in place of Math.random: of a total weight of 4, tickets 0.4, 2 and 2.8 fall on the first endpoint, 3.6 on the second.
+    const tickets = [0.1, 0.5, 0.7, 0.9];
+    let next = 0;
+    const upstreams = new UndiciUpstreams(
+      config.providers,
+      requireProviderKeys(config, env),
+      () => tickets[next++ % 4]!,
+    );
+    try {
+      const body = JSON.stringify({ model: 'fake', messages: [{ role: 'user', content: 'Hi' }] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await upstreams.postJson('shared', '/chat/completions', body);
+        for await (const _ of response.body) {
+          // drain
+        }
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200]);
+      expect(a.received).toHaveLength(3);
+      expect(b.received).toHaveLength(1);
+      expect(b.received[0]?.headers.authorization).toBe('Bearer key-b');
+    } finally {
+      await upstreams.close();
+    }
+  });
+});
