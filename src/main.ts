@@ -15,6 +15,7 @@ import { Billing } from './services/billing.js';
 import { ModelCatalogue } from './services/catalogue.js';
 import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { DeploymentHealth } from './services/chat/routing.js';
+import { Embeddings } from './services/embeddings/embeddings.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
@@ -120,6 +121,9 @@ export async function createTollgate(
       authenticator: new Authenticator(config.brand, keyActivity, hasher),
       uses,
       catalogue,
+      embeddings: new Embeddings(catalogue, billing, caller, clock, {
+        warn: (details, message) => app.log.warn(details, message),
+      }),
       chat: new ChatCompletions(catalogue, billing, caller, clock, {
         warn: (details, message) => app.log.warn(details, message),
       }),

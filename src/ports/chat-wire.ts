@@ -6,6 +6,11 @@ import type { TokenUsage } from '../domain/pricing.js';
  * back into OpenAI's. The OpenAI-compatible format passes bytes through untouched.
  */
 export interface ChatWireFormat {
+  /**
+   * For a provider that also serves OpenAI's `/embeddings`: the usage of an embeddings answer.
+   * Undefined for a provider without that API.
+   */
+  readonly embeddingsUsage: ((raw: Buffer) => TokenUsage | undefined) | undefined;
   /** The provider path under its base URL (Gemini puts the model and the streaming mode there). */
   path(upstreamModel: string, stream: boolean): string;
   requestBody(openAiBody: Readonly<Record<string, unknown>>): string;

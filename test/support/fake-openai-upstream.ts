@@ -61,6 +61,8 @@ export interface FakeUpstream {
   readonly usages: SentUsage[];
   /** Streamed tokens written to the socket, per request, including ones for requests cut short. */
   readonly streamedTokens: number[];
+  /** prompt_tokens of each embeddings answer. */
+  readonly embeddingUsages: number[];
   options: FakeUpstreamOptions;
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
   const received: ReceivedRequest[] = [];
   const usages: SentUsage[] = [];
   const streamedTokens: number[] = [];
+  const embeddingUsages: number[] = [];
   let sequence = 0;
   let failures = 0;
   const state: { options: FakeUpstreamOptions } = { options: initial };
@@ -118,6 +121,38 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
         JSON.stringify({
           object: 'list',
           data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+        }),
+      );
+      return;
+    }
+    if (req.method === 'POST' && req.url?.endsWith('/embeddings')) {
+      const body = (await readJson(req)) as unknown as {
+        model: string;
+        input: string | string[];
+        encoding_format?: string;
+      };
+      received.push({ path: req.url, headers: req.headers, body: body as unknown as ChatBody });
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      const promptTokens = inputs.reduce(
+        (total, text) => total + String(text).split(/\s+/).filter(Boolean).length,
+        0,
+      );
+      embeddingUsages.push(promptTokens);
+      const vector = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (i + 1) * 0.01 * (j + 1));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: inputs.map((_, i) => ({
+            object: 'embedding',
+            index: i,
+            embedding:
+              body.encoding_format === 'base64'
+                ? Buffer.from(vector(i).buffer).toString('base64')
+                : Array.from(vector(i)),
+          })),
+          model: body.model,
+          usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
         }),
       );
       return;
@@ -248,6 +283,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     received,
     usages,
     streamedTokens,
+    embeddingUsages,
     get options() {
       return state.options;
     },

@@ -32,11 +32,27 @@ export interface UpstreamCaller {
  * 5xx moves on to the next attempt (nothing has reached the client yet); any other status is the
  * answer. The first 200 is returned unread, so a stream can be relayed from its first byte.
  */
+/** What to send a deployment: the path under its base URL and the body. */
+export type PrepareRequest = (
+  deployment: Deployment,
+  format: ChatWireFormat,
+) => { path: string; body: string };
+
+/** The chat completions request for a deployment, in its provider's wire format. */
+export function chatRequest(
+  bodyFor: (deployment: Deployment) => Record<string, unknown>,
+  stream: boolean,
+): PrepareRequest {
+  return (deployment, format) => ({
+    path: format.path(deployment.upstreamModel, stream),
+    body: format.requestBody(bodyFor(deployment)),
+  });
+}
+
 export async function callWithFallback(
   caller: UpstreamCaller,
   deployments: readonly Deployment[],
-  bodyFor: (deployment: Deployment) => Record<string, unknown>,
-  stream: boolean,
+  prepare: PrepareRequest,
 ): Promise<Attempt> {
   const repeats = new Map<Deployment, number>();
   let last: Failure = failure('upstream_unavailable');
@@ -47,13 +63,10 @@ export async function callWithFallback(
     if (repeat > 0) await caller.sleep(backoffMs(repeat, providerWait, caller.policy, Math.random()));
     repeats.set(deployment, repeat + 1);
     const format = caller.upstreams.chatFormat(deployment.providerId);
+    const request = prepare(deployment, format);
     let response: UpstreamResponse;
     try {
-      response = await caller.upstreams.postJson(
-        deployment.providerId,
-        format.path(deployment.upstreamModel, stream),
-        format.requestBody(bodyFor(deployment)),
-      );
+      response = await caller.upstreams.postJson(deployment.providerId, request.path, request.body);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       caller.health.failed(deployment);

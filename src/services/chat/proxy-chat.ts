@@ -15,7 +15,7 @@ import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js'
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
-import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
+import { callWithFallback, chatRequest, type UpstreamCaller } from './call-upstream.js';
 import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
 import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
@@ -121,8 +121,10 @@ export class ChatCompletions {
     const attempt = await callWithFallback(
       this.caller,
       call.model.deployments,
-      (deployment) => upstreamBody(request, deployment.upstreamModel, call.hold.maxTokens, param),
-      request.stream === true,
+      chatRequest(
+        (deployment) => upstreamBody(request, deployment.upstreamModel, call.hold.maxTokens, param),
+        request.stream === true,
+      ),
     );
     if (!attempt.ok) return this.refuse(call, attempt.failure, { attempts: attempt.attempts });
     const served: ServedCall = { ...call, deployment: attempt.deployment };

@@ -53,6 +53,7 @@ class AnthropicStream implements StreamTranslator {
 }
 
 export const anthropicFormat: ChatWireFormat = {
+  embeddingsUsage: undefined,
   path: () => '/messages',
   requestBody: (body) => JSON.stringify(convertRequest(body as Record<string, unknown>)),
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined {

@@ -28,6 +28,12 @@ const CLOSE = 0x7d;
  * found or not well formed; the caller then parses the whole body.
  */
 export function usageFromJson(raw: Buffer): TokenUsage | undefined {
+  const usage = usageObjectFromJson(raw);
+  return usage === undefined ? undefined : parseUsage({ usage });
+}
+
+/** The parsed `"usage"` object of a JSON answer (see usageFromJson), or undefined. */
+export function usageObjectFromJson(raw: Buffer): unknown {
   const key = raw.lastIndexOf(USAGE_KEY);
   if (key === -1) return undefined;
   let start = key + USAGE_KEY.length;
@@ -47,7 +53,7 @@ export function usageFromJson(raw: Buffer): TokenUsage | undefined {
     else if (byte === OPEN) depth++;
     else if (byte === CLOSE && --depth === 0) {
       try {
-        return parseUsage({ usage: JSON.parse(raw.toString('utf8', start, i + 1)) });
+        return JSON.parse(raw.toString('utf8', start, i + 1));
       } catch {
         return undefined;
       }

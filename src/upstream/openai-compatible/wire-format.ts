@@ -2,7 +2,7 @@ import type { OpenAiQuirks } from '../../config/load-config.js';
 import type { TokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
 import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from '../sse-events.js';
-import { parseUsage, usageFromJson } from './usage.js';
+import { parseUsage, usageFromJson, usageObjectFromJson } from './usage.js';
 
 /** About four bytes a token of the answer's text, for an upstream that reported no usage. */
 function outputTokensOf(parsed: unknown): number {
@@ -131,6 +131,14 @@ export function openAiCompatibleFormat(quirks: OpenAiQuirks = DEFAULT_QUIRKS): C
 }
 
 const passThrough: ChatWireFormat = {
+  embeddingsUsage(raw: Buffer): TokenUsage | undefined {
+    // Embeddings answers are mostly numbers: only the usage object at their end is parsed.
+    const usage = usageObjectFromJson(raw) as { prompt_tokens?: unknown } | undefined;
+    const prompt = usage?.prompt_tokens;
+    return typeof prompt === 'number' && Number.isInteger(prompt) && prompt >= 0
+      ? { promptTokens: prompt, completionTokens: 0 }
+      : undefined;
+  },
   path: () => '/chat/completions',
   requestBody: (body) => JSON.stringify(body),
   response(raw: Buffer): JsonAnswer | undefined {

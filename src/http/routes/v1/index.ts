@@ -3,12 +3,14 @@ import type { AccountService } from '../../../services/accounts.js';
 import type { Authenticator } from '../../../services/authenticate.js';
 import type { ModelCatalogue } from '../../../services/catalogue.js';
 import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
+import type { Embeddings } from '../../../services/embeddings/embeddings.js';
 import type { KeyUseRecorder } from '../../../services/key-use-recorder.js';
 import { authHook } from '../../auth-hook.js';
 import { sendFailure } from '../../error-envelope.js';
 import { unknownUrl } from '../../error-handler.js';
 import { balanceRoutes } from './balance.js';
 import { chatCompletionRoutes } from './chat-completions.js';
+import { embeddingRoutes } from './embeddings.js';
 import { modelRoutes } from './models.js';
 
 export interface InferenceApiDeps {
@@ -16,6 +18,7 @@ export interface InferenceApiDeps {
   readonly uses: KeyUseRecorder;
   readonly catalogue: ModelCatalogue;
   readonly chat: ChatCompletions;
+  readonly embeddings: Embeddings;
   readonly accounts: AccountService;
   readonly startedAt: number;
 }
@@ -27,6 +30,7 @@ export async function inferenceApi(app: FastifyInstance, deps: InferenceApiDeps)
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   balanceRoutes(app, deps.accounts);
   chatCompletionRoutes(app, deps.chat, base.path);
+  embeddingRoutes(app, deps.embeddings, base.path);
   // Unknown routes under /v1 are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }

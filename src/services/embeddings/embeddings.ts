@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Deployment } from '../../config/load-config.js';
+import { type Failure, failure } from '../../domain/errors.js';
+import { utf8Length } from '../../domain/prompt-tokens.js';
+import type { ClientChannel } from '../../ports/client-channel.js';
+import type { Clock } from '../../ports/system.js';
+import { UpstreamFailure } from '../../ports/upstream.js';
+import type { Principal } from '../authenticate.js';
+import type { Billing, Hold } from '../billing.js';
+import type { ModelCatalogue } from '../catalogue.js';
+import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
+import type { RequestContext, Warn } from '../chat/proxy-chat.js';
+import { readBody } from '../chat/read-body.js';
+import { mapUpstreamFailure } from '../chat/upstream-errors.js';
+
+const MAX_EMBEDDINGS_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Per input: the few tokens a tokenizer may add around a text. */
+const TOKENS_PER_INPUT = 8;
+
+const tokens = z.array(z.number().int().nonnegative()).min(1);
+const embeddingsRequest = z.looseObject({
+  model: z.string({ error: 'model is required and must be a string' }).min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1), tokens, z.array(tokens).min(1)], {
+    error: 'input must be a string, an array of strings, or token arrays',
+  }),
+});
+
+/** A ceiling on input tokens: UTF-8 bytes for text (as for chat prompts), the count for token arrays. */
+function inputTokensCeiling(input: z.infer<typeof embeddingsRequest>['input']): number {
+  if (typeof input === 'string') return utf8Length(input) + TOKENS_PER_INPUT;
+  let total = 0;
+  for (const item of input as unknown[]) {
+    if (typeof item === 'string') total += utf8Length(item) + TOKENS_PER_INPUT;
+    else if (Array.isArray(item)) total += item.length;
+    else total += 1;
+  }
+  return total;
+}
+
+/**
+ * POST /embeddings: authenticated, held, metered and priced like chat, on input tokens alone.
+ * Served by the model's deployments whose provider has an embeddings API (OpenAI-compatible ones).
+ */
+export class Embeddings {
+  constructor(
+    private readonly catalogue: ModelCatalogue,
+    private readonly billing: Billing,
+    private readonly caller: UpstreamCaller,
+    private readonly clock: Clock,
+    private readonly log: Warn,
+  ) {}
+
+  async handle(principal: Principal, body: unknown, context: RequestContext, channel: ClientChannel) {
+    const parsed = embeddingsRequest.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const param = issue?.path.map(String).join('.') || undefined;
+      return failure(
+        'invalid_request',
+        `Invalid value for ${param ?? 'the request'}: ${issue?.message ?? 'invalid'}`,
+        param,
+      );
+    }
+    const request = parsed.data;
+    const model = this.catalogue.find(request.model);
+    if (!model) return failure('model_not_found', `The model '${request.model}' does not exist.`, 'model');
+    const deployments = model.deployments.filter(
+      (d) => this.caller.upstreams.chatFormat(d.providerId).embeddingsUsage,
+    );
+    if (deployments.length === 0) {
+      return failure('invalid_request', `The model '${request.model}' does not serve embeddings.`, 'model');
+    }
+    const admission = await this.billing.admit({
+      accountId: principal.accountId,
+      keyId: principal.keyId,
+      requestId: context.requestId,
+      price: { ...model.holdPrice, outputMicrosPerMillion: 0 },
+      promptTokensCeiling: inputTokensCeiling(request.input),
+      requestedMaxTokens: undefined,
+      maxTokensParam: 'max_tokens',
+      modelMaxOutputTokens: 1,
+    });
+    if (!admission.ok) return admission.failure;
+    const hold = admission.hold;
+    let closed = false;
+    try {
+      const outcome = await this.forward(principal, context, request, deployments, hold, channel, model.id);
+      closed = true;
+      return outcome;
+    } finally {
+      if (!closed) await this.billing.release(hold, undefined);
+    }
+  }
+
+  private async forward(
+    principal: Principal,
+    context: RequestContext,
+    request: Record<string, unknown>,
+    deployments: readonly Deployment[],
+    hold: Hold,
+    channel: ClientChannel,
+    modelId: string,
+  ): Promise<Failure | undefined> {
+    const record = (providerId: string, status: number) => {
+      const now = this.clock.now();
+      return {
+        requestId: context.requestId,
+        accountId: principal.accountId,
+        keyId: principal.keyId,
+        basePath: context.basePath,
+        model: modelId,
+        providerId,
+        status,
+        latencyMs: now - context.startedAt,
+        clientIp: context.clientIp,
+        userAgent: context.userAgent,
+        createdAt: now,
+      };
+    };
+    const refuse = async (mapped: Failure, providerId: string) => {
+      this.log.warn(
+        { requestId: context.requestId, providerId, code: mapped.code },
+        'embeddings call failed',
+      );
+      await this.billing.release(hold, {
+        ...record(providerId, 502),
+        promptTokens: 0,
+        completionTokens: 0,
+        usageSource: 'none',
+        costMicros: 0,
+      });
+      return mapped;
+    };
+    const attempt = await callWithFallback(this.caller, deployments, (deployment) => ({
+      path: '/embeddings',
+      body: JSON.stringify({ ...request, model: deployment.upstreamModel }),
+    }));
+    if (!attempt.ok) return refuse(attempt.failure, deployments[0]!.providerId);
+    let raw: Buffer;
+    try {
+      raw = await readBody(attempt.response, MAX_EMBEDDINGS_RESPONSE_BYTES);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure)) throw error;
+      return refuse(mapUpstreamFailure(error), attempt.deployment.providerId);
+    }
+    const usage = attempt.format.embeddingsUsage?.(raw) ?? {
+      promptTokens: inputTokensCeiling(request.input as z.infer<typeof embeddingsRequest>['input']),
+      completionTokens: 0,
+    };
+    await this.billing.settle(hold, attempt.deployment.price, usage, {
+      ...record(attempt.deployment.providerId, 200),
+      promptTokens: usage.promptTokens,
+      completionTokens: 0,
+      usageSource: attempt.format.embeddingsUsage?.(raw) ? 'upstream' : 'estimated',
+    });
+    channel.sendJson(200, raw);
+    return undefined;
+  }
+}
