@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyQuirks, DEFAULT_QUIRKS, openAiCompatibleFormat } from './wire-format.js';
 
@@ -29,5 +30,37 @@ describe('OpenAI-compatible quirks', () => {
     const sent = applyQuirks(body, { ...DEFAULT_QUIRKS, maxTokensField: 'max_tokens' });
     expect(sent.max_tokens).toBe(64);
     expect(sent).not.toHaveProperty('max_completion_tokens');
+  });
+});
+
+const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
+
+describe('OpenAI-compatible answers, from recorded wire fixtures', () => {
+  it('passes a tool-call answer through byte for byte and reads its usage', () => {
+    const raw = fixture('tool-call.response.json');
+    const answer = openAiCompatibleFormat().response(raw, 0);
+    expect(answer?.json).toBe(raw);
+    expect(answer?.usage).toEqual({ promptTokens: 81, completionTokens: 16 });
+  });
+
+  it('relays a streamed tool call as it came, counting argument deltas as output and keeping the usage chunk back', () => {
+    const raw = fixture('tool-call.chunks.txt');
+    const translator = openAiCompatibleFormat().stream(false, 0);
+    const relayed = Buffer.concat(translator.push(raw)).toString();
+    expect(translator.ended).toBe(true);
+    expect(translator.usage).toEqual({ promptTokens: 81, completionTokens: 16 });
+    expect(translator.outputEvents).toBe(3);
+    expect(relayed).toContain('"arguments":"location"');
+    expect(relayed).not.toContain('"prompt_tokens":81');
+    expect(relayed).not.toContain('[DONE]');
+    // Everything but the usage chunk and [DONE] is the upstream's bytes, unchanged.
+    expect(raw.toString().startsWith(relayed)).toBe(true);
+  });
+
+  it('passes the usage chunk on to a client that asked for it', () => {
+    const translator = openAiCompatibleFormat().stream(true, 0);
+    expect(Buffer.concat(translator.push(fixture('tool-call.chunks.txt'))).toString()).toContain(
+      '"prompt_tokens":81',
+    );
   });
 });
