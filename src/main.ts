@@ -13,6 +13,8 @@ import { ApiKeyService } from './services/api-keys.js';
 import { Authenticator } from './services/authenticate.js';
 import { Billing } from './services/billing.js';
 import { ModelCatalogue } from './services/catalogue.js';
+import { chatEndpoint } from './services/chat/chat-endpoint.js';
+import { completionsEndpoint } from './services/chat/completions-endpoint.js';
 import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { DeploymentHealth } from './services/chat/routing.js';
 import { Embeddings } from './services/embeddings/embeddings.js';
@@ -106,6 +108,9 @@ export async function createTollgate(
   // so a busy server makes one write for many log lines instead of one write per request.
   const stdoutLog = overrides.logStream ? undefined : pino.destination({ dest: 1, sync: false });
   const logStream = overrides.logStream ?? stdoutLog;
+  const warn = {
+    warn: (details: Record<string, unknown>, message: string) => app.log.warn(details, message),
+  };
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
@@ -121,12 +126,9 @@ export async function createTollgate(
       authenticator: new Authenticator(config.brand, keyActivity, hasher),
       uses,
       catalogue,
-      embeddings: new Embeddings(catalogue, billing, caller, clock, {
-        warn: (details, message) => app.log.warn(details, message),
-      }),
-      chat: new ChatCompletions(catalogue, billing, caller, clock, {
-        warn: (details, message) => app.log.warn(details, message),
-      }),
+      embeddings: new Embeddings(catalogue, billing, caller, clock, warn),
+      chat: new ChatCompletions(chatEndpoint, catalogue, billing, caller, clock, warn),
+      completions: new ChatCompletions(completionsEndpoint, catalogue, billing, caller, clock, warn),
       accounts,
       startedAt: clock.now(),
     },

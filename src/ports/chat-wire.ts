@@ -6,6 +6,8 @@ import type { TokenUsage } from '../domain/pricing.js';
  * back into OpenAI's. The OpenAI-compatible format passes bytes through untouched.
  */
 export interface ChatWireFormat {
+  /** The provider speaks OpenAI's API itself, so it also serves the legacy `/completions`. */
+  readonly openAiNative: boolean;
   /**
    * For a provider that also serves OpenAI's `/embeddings`: the usage of an embeddings answer.
    * Undefined for a provider without that API.

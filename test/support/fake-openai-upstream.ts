@@ -157,6 +157,51 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       );
       return;
     }
+    if (req.method === 'POST' && req.url?.endsWith('/v1/completions')) {
+      const body = (await readJson(req)) as unknown as ChatBody & { prompt: string | string[] };
+      received.push({ path: req.url, headers: req.headers, body });
+      const limit = body.max_tokens ?? 16;
+      const tokens = Array.from({ length: Math.min(options.replyTokens ?? 12, limit) }, (_, i) => `tok${i} `);
+      const prompt = Array.isArray(body.prompt) ? body.prompt.join(' ') : String(body.prompt);
+      const promptTokens = prompt.split(/\s+/).filter(Boolean).length;
+      const usage = {
+        prompt_tokens: promptTokens,
+        completion_tokens: tokens.length,
+        total_tokens: promptTokens + tokens.length,
+      };
+      usages.push(usage);
+      const base = {
+        id: `cmpl-fake${++sequence}`,
+        object: 'text_completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+      };
+      const finish = tokens.length < (options.replyTokens ?? 12) ? 'length' : 'stop';
+      if (!body.stream) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            ...base,
+            choices: [{ text: tokens.join(''), index: 0, logprobs: null, finish_reason: finish }],
+            usage,
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const token of tokens) {
+        res.write(
+          `data: ${JSON.stringify({ ...base, choices: [{ text: token, index: 0, logprobs: null, finish_reason: null }] })}\n\n`,
+        );
+      }
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }] })}\n\n`,
+      );
+      if (body.stream_options?.include_usage)
+        res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       sendError(res, 404, `Unknown request URL: ${req.method} ${req.url}`, 'unknown_url');
       return;

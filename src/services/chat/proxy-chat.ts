@@ -1,12 +1,7 @@
 import type { Deployment, ModelConfig } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/pricing.js';
-import {
-  measurePrompt,
-  type PromptSize,
-  promptTokensCeiling,
-  promptTokensEstimate,
-} from '../../domain/prompt-tokens.js';
+import { type PromptSize, promptTokensCeiling, promptTokensEstimate } from '../../domain/prompt-tokens.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { UsageRecord } from '../../ports/ledger.js';
@@ -15,8 +10,8 @@ import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js'
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
-import { callWithFallback, chatRequest, type UpstreamCaller } from './call-upstream.js';
-import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
+import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
+import type { GenerationEndpoint, GenerationRequest } from './generation-endpoint.js';
 import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
 import { mapUpstreamFailure } from './upstream-errors.js';
@@ -56,6 +51,7 @@ export interface ServedCall extends BilledCall {
  */
 export class ChatCompletions {
   constructor(
+    private readonly endpoint: GenerationEndpoint,
     private readonly catalogue: ModelCatalogue,
     private readonly billing: Billing,
     private readonly caller: UpstreamCaller,
@@ -64,7 +60,7 @@ export class ChatCompletions {
   ) {}
 
   async handle(principal: Principal, body: unknown, context: RequestContext, channel: ClientChannel) {
-    const parsed = parseChatRequest(body);
+    const parsed = this.endpoint(body);
     if (!parsed.ok) return parsed.failure;
     const request = parsed.request;
     const model = this.catalogue.find(request.model);
@@ -75,7 +71,7 @@ export class ChatCompletions {
         'model',
       );
     }
-    const limit = requestedLimit(request);
+    const { limit } = request;
     if (limit.value !== undefined && limit.value > model.maxOutputTokens) {
       return failure(
         'invalid_request',
@@ -83,27 +79,32 @@ export class ChatCompletions {
         limit.param,
       );
     }
-    const prompt = measurePrompt(request.messages, [
-      request.tools,
-      request.functions,
-      request.response_format,
-    ]);
+    const deployments = model.deployments.filter((d) =>
+      request.servedBy(this.caller.upstreams.chatFormat(d.providerId)),
+    );
+    if (deployments.length === 0) {
+      return failure(
+        'invalid_request',
+        `The model '${request.model}' is not served on this endpoint.`,
+        'model',
+      );
+    }
     const admission = await this.billing.admit({
       accountId: principal.accountId,
       keyId: principal.keyId,
       requestId: context.requestId,
       // The dearest deployment's price: the hold must cover whichever one ends up serving.
       price: model.holdPrice,
-      promptTokensCeiling: promptTokensCeiling(prompt),
+      promptTokensCeiling: promptTokensCeiling(request.prompt),
       requestedMaxTokens: limit.value,
       maxTokensParam: limit.param,
       modelMaxOutputTokens: model.maxOutputTokens,
     });
     if (!admission.ok) return admission.failure;
-    const call: BilledCall = { principal, context, model, hold: admission.hold, prompt };
+    const call: BilledCall = { principal, context, model, hold: admission.hold, prompt: request.prompt };
     let closed = false;
     try {
-      const outcome = await this.forward(call, request, channel);
+      const outcome = await this.forward(call, request, deployments, channel);
       closed = true;
       return outcome;
     } finally {
@@ -114,25 +115,15 @@ export class ChatCompletions {
 
   private async forward(
     call: BilledCall,
-    request: ChatRequest,
+    request: GenerationRequest,
+    deployments: readonly Deployment[],
     channel: ClientChannel,
   ): Promise<Failure | undefined> {
-    const param = requestedLimit(request).param;
-    const attempt = await callWithFallback(
-      this.caller,
-      call.model.deployments,
-      chatRequest(
-        (deployment) => upstreamBody(request, deployment.upstreamModel, call.hold.maxTokens, param),
-        request.stream === true,
-      ),
-    );
+    const attempt = await callWithFallback(this.caller, deployments, request.prepare(call.hold.maxTokens));
     if (!attempt.ok) return this.refuse(call, attempt.failure, { attempts: attempt.attempts });
     const served: ServedCall = { ...call, deployment: attempt.deployment };
     if (request.stream) {
-      const translator = attempt.format.stream(
-        request.stream_options?.include_usage === true,
-        this.createdAt(),
-      );
+      const translator = attempt.format.stream(request.includeUsage, this.createdAt());
       const outcome = await relayStream(attempt.response, channel, translator);
       const usage = outcome.usage ?? this.estimate(call.prompt, outcome.outputEvents);
       await this.settle(served, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);

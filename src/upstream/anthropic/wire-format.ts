@@ -53,6 +53,7 @@ class AnthropicStream implements StreamTranslator {
 }
 
 export const anthropicFormat: ChatWireFormat = {
+  openAiNative: false,
   embeddingsUsage: undefined,
   path: () => '/messages',
   requestBody: (body) => JSON.stringify(convertRequest(body as Record<string, unknown>)),

@@ -113,6 +113,7 @@ class GeminiStream implements StreamTranslator {
 }
 
 export const geminiFormat: ChatWireFormat = {
+  openAiNative: false,
   embeddingsUsage: undefined,
   path: (model, stream) =>
     `/models/${encodeURIComponent(model)}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,

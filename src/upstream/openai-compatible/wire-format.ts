@@ -131,6 +131,7 @@ export function openAiCompatibleFormat(quirks: OpenAiQuirks = DEFAULT_QUIRKS): C
 }
 
 const passThrough: ChatWireFormat = {
+  openAiNative: true,
   embeddingsUsage(raw: Buffer): TokenUsage | undefined {
     // Embeddings answers are mostly numbers: only the usage object at their end is parsed.
     const usage = usageObjectFromJson(raw) as { prompt_tokens?: unknown } | undefined;

@@ -4,8 +4,14 @@ import { principalOf } from '../../auth-hook.js';
 import { replyChannel } from '../../client-channel.js';
 import { sendFailure } from '../../error-envelope.js';
 
-export function chatCompletionRoutes(app: FastifyInstance, chat: ChatCompletions, basePath: string): void {
-  app.post('/chat/completions', async (request, reply) => {
+/** POST /chat/completions, and the legacy POST /completions, which share one pipeline. */
+export function chatCompletionRoutes(
+  app: FastifyInstance,
+  path: string,
+  chat: ChatCompletions,
+  basePath: string,
+): void {
+  app.post(path, async (request, reply) => {
     const outcome = await chat.handle(
       principalOf(request),
       request.body,

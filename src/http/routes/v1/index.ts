@@ -18,6 +18,7 @@ export interface InferenceApiDeps {
   readonly uses: KeyUseRecorder;
   readonly catalogue: ModelCatalogue;
   readonly chat: ChatCompletions;
+  readonly completions: ChatCompletions;
   readonly embeddings: Embeddings;
   readonly accounts: AccountService;
   readonly startedAt: number;
@@ -29,7 +30,8 @@ export async function inferenceApi(app: FastifyInstance, deps: InferenceApiDeps)
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   balanceRoutes(app, deps.accounts);
-  chatCompletionRoutes(app, deps.chat, base.path);
+  chatCompletionRoutes(app, '/chat/completions', deps.chat, base.path);
+  chatCompletionRoutes(app, '/completions', deps.completions, base.path);
   embeddingRoutes(app, deps.embeddings, base.path);
   // Unknown routes under /v1 are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));

@@ -1,0 +1,29 @@
+import type { Deployment } from '../../config/load-config.js';
+import type { Failure } from '../../domain/errors.js';
+import type { PromptSize } from '../../domain/prompt-tokens.js';
+import type { ChatWireFormat } from '../../ports/chat-wire.js';
+import type { PrepareRequest } from './call-upstream.js';
+
+/**
+ * What differs between the endpoints that generate text (chat completions, legacy completions):
+ * how a request is read and measured, and what is sent upstream. Holding, routing, relaying and
+ * settling are the same for both (proxy-chat.ts).
+ */
+export interface GenerationRequest {
+  readonly model: string;
+  /** The client's output limit and the field that carried it. */
+  readonly limit: { readonly value: number | undefined; readonly param: string };
+  readonly prompt: PromptSize;
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  /** What to send a deployment once the output limit is bounded by the hold. */
+  prepare(maxTokens: number): PrepareRequest;
+  /** Whether a provider speaking this wire format can serve the endpoint. */
+  servedBy(format: ChatWireFormat): boolean;
+}
+
+export type ParsedGeneration = { ok: true; request: GenerationRequest } | { ok: false; failure: Failure };
+
+export type GenerationEndpoint = (body: unknown) => ParsedGeneration;
+
+export type { Deployment };
