@@ -17,7 +17,9 @@ export interface UsageRecord {
   readonly keyId: string;
   readonly basePath: string;
   readonly model: string;
+  /** The deployment that served (or was last tried): its provider and upstream model name. */
   readonly providerId: string;
+  readonly upstreamModel: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
   /** `upstream` when the provider reported usage; `estimated` for an interrupted or usage-less response. */

@@ -37,6 +37,7 @@ export interface UsageRecordsTable {
   base_path: string;
   model: string;
   provider_id: string;
+  upstream_model: string;
   prompt_tokens: number;
   completion_tokens: number;
   usage_source: string;

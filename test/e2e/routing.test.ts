@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -17,6 +18,7 @@ import { TEST_KEY_SECRET } from '../support/harness.js';
  */
 let primary: FakeUpstream;
 let backup: FakeUpstream;
+let slow: FakeUpstream;
 let closedPort: number;
 let tollgate: Tollgate;
 let baseUrl: string;
@@ -25,6 +27,7 @@ let dir: string;
 beforeAll(async () => {
   primary = await startFakeUpstream();
   backup = await startFakeUpstream();
+  slow = await startFakeUpstream({ firstByteDelayMs: 2_000 });
   closedPort = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };
@@ -39,6 +42,7 @@ providers:
   - { id: primary, type: openai-compatible, base_url: "${primary.url}" }
   - { id: backup, type: openai-compatible, base_url: "${backup.url}", timeouts: { idle_ms: 300 } }
   - { id: down, type: openai-compatible, base_url: "http://127.0.0.1:${closedPort}/v1" }
+  - { id: slow, type: openai-compatible, base_url: "${slow.url}", timeouts: { first_byte_ms: 200 } }
 models:
   - id: routed
     deployments:
@@ -50,6 +54,13 @@ models:
   - id: single
     provider: primary
     upstream_model: primary-model
+    input_usd_per_million: 1
+    output_usd_per_million: 1000
+    max_output_tokens: 100
+  - id: via-slow
+    deployments:
+      - { provider: slow, upstream_model: slow-model }
+      - { provider: backup, upstream_model: backup-model }
     input_usd_per_million: 1
     output_usd_per_million: 1000
     max_output_tokens: 100
@@ -75,6 +86,7 @@ afterAll(async () => {
   await tollgate.close();
   await primary.close();
   await backup.close();
+  await slow.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -98,7 +110,43 @@ async function settled(accountId: string): Promise<number> {
 
 const messages = [{ role: 'user' as const, content: 'Hi' }];
 
+function usageRow(requestId: string | null) {
+  const db = new Database(path.join(dir, 't.db'), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT provider_id, upstream_model, status FROM usage_records WHERE request_id = ?')
+      .get(requestId) as { provider_id: string; upstream_model: string; status: number } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
 describe('routing across deployments', () => {
+  it('falls back when the first byte is too slow, and the usage record names the deployment that served', async () => {
+    const { sdk } = await client();
+    const { data, response } = await sdk.chat.completions
+      .create({ model: 'via-slow', messages, max_tokens: 5 })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toContain('tok0');
+    expect(usageRow(response.headers.get('x-request-id'))).toEqual({
+      provider_id: 'backup',
+      upstream_model: 'backup-model',
+      status: 200,
+    });
+  });
+
+  it('answers 502 for a malformed upstream answer, charging nothing', async () => {
+    primary.options = { malformed: true };
+    try {
+      const { sdk, accountId } = await client();
+      const error = await sdk.chat.completions.create({ model: 'single', messages }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
+      expect(await settled(accountId)).toBe(0);
+    } finally {
+      primary.options = {};
+    }
+  });
+
   it('falls back to the next deployment on a 5xx and charges the price of the one that served', async () => {
     primary.options = { failStatus: 500 };
     try {

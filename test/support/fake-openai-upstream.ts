@@ -22,6 +22,8 @@ export interface FakeUpstreamOptions {
   failTimes?: number;
   /** Headers sent with a failure, such as retry-after-ms. */
   failHeaders?: Record<string, string>;
+  /** Answer 200 with a body that is not JSON. */
+  malformed?: boolean;
   /** Leave usage out of answers, like a provider that does not report it. */
   omitUsage?: boolean;
   /** Stop sending (but keep the connection open) after this many streamed tokens. */
@@ -215,7 +217,13 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     }
     received.push({ path: req.url, headers: req.headers, body });
     if (options.expectedKey && req.headers.authorization !== `Bearer ${options.expectedKey}`) {
-      sendError(res, 401, 'Incorrect API key provided.', 'invalid_api_key');
+      // Like OpenAI, echo the key that was sent: Tollgate must never pass this on.
+      sendError(
+        res,
+        401,
+        `Incorrect API key provided: ${req.headers.authorization?.slice(7)}.`,
+        'invalid_api_key',
+      );
       return;
     }
     if (options.firstByteDelayMs) await sleep(options.firstByteDelayMs);
@@ -223,6 +231,11 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       failures++;
       for (const [name, value] of Object.entries(options.failHeaders ?? {})) res.setHeader(name, value);
       sendError(res, options.failStatus, `Simulated upstream failure ${options.failStatus}`, 'simulated');
+      return;
+    }
+    if (options.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id": "chatcmpl-broken", "choices": [');
       return;
     }
     const limit = body.max_completion_tokens ?? body.max_tokens ?? Number.POSITIVE_INFINITY;

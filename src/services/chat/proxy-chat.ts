@@ -177,7 +177,7 @@ export class ChatCompletions {
     status: number,
   ) {
     const { settled } = await this.billing.settle(call.hold, call.deployment.price, usage, {
-      ...this.record(call, status, call.deployment.providerId),
+      ...this.record(call, status, call.deployment),
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       usageSource: source,
@@ -191,7 +191,7 @@ export class ChatCompletions {
       'upstream call failed',
     );
     await this.billing.release(call.hold, {
-      ...this.record(call, 0, 'deployment' in call ? call.deployment.providerId : call.model.providerId),
+      ...this.record(call, 0, 'deployment' in call ? call.deployment : call.model.deployments[0]!),
       promptTokens: 0,
       completionTokens: 0,
       usageSource: 'none',
@@ -201,7 +201,7 @@ export class ChatCompletions {
     return mapped;
   }
 
-  private record(call: BilledCall, status: number, providerId: string) {
+  private record(call: BilledCall, status: number, deployment: Deployment) {
     const now = this.clock.now();
     return {
       requestId: call.context.requestId,
@@ -209,7 +209,8 @@ export class ChatCompletions {
       keyId: call.principal.keyId,
       basePath: call.context.basePath,
       model: call.model.id,
-      providerId,
+      providerId: deployment.providerId,
+      upstreamModel: deployment.upstreamModel,
       status,
       latencyMs: now - call.context.startedAt,
       clientIp: call.context.clientIp,

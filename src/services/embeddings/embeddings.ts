@@ -101,7 +101,7 @@ export class Embeddings {
     channel: ClientChannel,
     modelId: string,
   ): Promise<Failure | undefined> {
-    const record = (providerId: string, status: number) => {
+    const record = (deployment: Deployment, status: number) => {
       const now = this.clock.now();
       return {
         requestId: context.requestId,
@@ -109,7 +109,8 @@ export class Embeddings {
         keyId: principal.keyId,
         basePath: context.basePath,
         model: modelId,
-        providerId,
+        providerId: deployment.providerId,
+        upstreamModel: deployment.upstreamModel,
         status,
         latencyMs: now - context.startedAt,
         clientIp: context.clientIp,
@@ -117,13 +118,13 @@ export class Embeddings {
         createdAt: now,
       };
     };
-    const refuse = async (mapped: Failure, providerId: string) => {
+    const refuse = async (mapped: Failure, deployment: Deployment) => {
       this.log.warn(
-        { requestId: context.requestId, providerId, code: mapped.code },
+        { requestId: context.requestId, providerId: deployment.providerId, code: mapped.code },
         'embeddings call failed',
       );
       await this.billing.release(hold, {
-        ...record(providerId, 502),
+        ...record(deployment, 502),
         promptTokens: 0,
         completionTokens: 0,
         usageSource: 'none',
@@ -135,20 +136,20 @@ export class Embeddings {
       path: '/embeddings',
       body: JSON.stringify({ ...request, model: deployment.upstreamModel }),
     }));
-    if (!attempt.ok) return refuse(attempt.failure, deployments[0]!.providerId);
+    if (!attempt.ok) return refuse(attempt.failure, deployments[0]!);
     let raw: Buffer;
     try {
       raw = await readBody(attempt.response, MAX_EMBEDDINGS_RESPONSE_BYTES);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
-      return refuse(mapUpstreamFailure(error), attempt.deployment.providerId);
+      return refuse(mapUpstreamFailure(error), attempt.deployment);
     }
     const usage = attempt.format.embeddingsUsage?.(raw) ?? {
       promptTokens: inputTokensCeiling(request.input as z.infer<typeof embeddingsRequest>['input']),
       completionTokens: 0,
     };
     await this.billing.settle(hold, attempt.deployment.price, usage, {
-      ...record(attempt.deployment.providerId, 200),
+      ...record(attempt.deployment, 200),
       promptTokens: usage.promptTokens,
       completionTokens: 0,
       usageSource: attempt.format.embeddingsUsage?.(raw) ? 'upstream' : 'estimated',

@@ -50,6 +50,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('base_path', 'text', (c) => c.notNull())
     .addColumn('model', 'text', (c) => c.notNull())
     .addColumn('provider_id', 'text', (c) => c.notNull())
+    .addColumn('upstream_model', 'text', (c) => c.notNull())
     .addColumn('prompt_tokens', 'integer', (c) => c.notNull())
     .addColumn('completion_tokens', 'integer', (c) => c.notNull())
     .addColumn('usage_source', 'text', (c) => c.notNull())
