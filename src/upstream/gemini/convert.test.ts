@@ -118,3 +118,50 @@ describe('Gemini answers → OpenAI shapes', () => {
     expect(translator.outputEvents).toBe(3);
   });
 });
+
+describe('Gemini streamed function call → OpenAI tool_calls chunks', () => {
+  it('emits the call with its whole arguments and ends with tool_calls', () => {
+    const translator = geminiFormat.stream(false, 0);
+    const events = translator
+      .push(fixture('function-call.chunks.txt'))
+      .map(
+        (event) =>
+          JSON.parse(event.toString().slice(6)) as {
+            choices: {
+              delta: {
+                tool_calls?: { index: number; id: string; function: { name: string; arguments: string } }[];
+              };
+              finish_reason: string | null;
+            }[];
+          },
+      );
+    const call = events.flatMap((e) => e.choices[0]?.delta.tool_calls ?? [])[0];
+    expect(call).toMatchObject({ index: 0, id: 'call_0', function: { name: 'get_weather' } });
+    expect(JSON.parse(call?.function.arguments ?? '')).toEqual({ location: 'Paris' });
+    expect(events.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(translator.usage).toEqual({ promptTokens: 48, completionTokens: 7 });
+  });
+
+  it('converts a plain text answer', () => {
+    const answer = geminiFormat.response(
+      Buffer.from(
+        JSON.stringify({
+          candidates: [
+            {
+              content: { role: 'model', parts: [{ text: 'Hi there.' }] },
+              finishReason: 'MAX_TOKENS',
+              index: 0,
+            },
+          ],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 },
+          modelVersion: 'gemini-2.0-flash',
+        }),
+      ),
+      0,
+    );
+    expect(JSON.parse(answer?.json.toString() ?? '{}')).toMatchObject({
+      choices: [{ message: { content: 'Hi there.' }, finish_reason: 'length' }],
+    });
+    expect(answer?.usage).toEqual({ promptTokens: 3, completionTokens: 4 });
+  });
+});
