@@ -1,9 +1,10 @@
+import { isRecord, type Json, parseArguments, stopList } from '../openai-shapes.js';
+
 /**
  * OpenAI chat completion request → Anthropic Messages request. Pure: no IO, no configuration.
  * Anthropic takes the system prompt apart from the messages, wants user and assistant turns to
  * alternate, carries tool results in user turns, and requires max_tokens.
  */
-type Json = Record<string, unknown>;
 
 export interface AnthropicRequest {
   model: string;
@@ -24,9 +25,6 @@ export interface AnthropicMessage {
   content: Json[];
 }
 
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function imageBlock(url: string): Json {
   const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (data) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
@@ -46,16 +44,6 @@ function contentBlocks(content: unknown): Json[] {
     }
   }
   return blocks;
-}
-
-function parseArguments(text: unknown): unknown {
-  if (typeof text !== 'string' || text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Anthropic requires an object; a model's malformed arguments are kept rather than lost.
-    return { _raw: text };
-  }
 }
 
 function toolUseBlocks(toolCalls: unknown): Json[] {
@@ -131,12 +119,7 @@ export function convertRequest(body: Json): AnthropicRequest {
         push(messages, 'user', contentBlocks(message.content));
     }
   }
-  const stop =
-    typeof body.stop === 'string'
-      ? [body.stop]
-      : Array.isArray(body.stop)
-        ? body.stop.map(String)
-        : undefined;
+  const stop = stopList(body.stop);
   const tools = convertTools(body.tools);
   const toolChoice = convertToolChoice(body.tool_choice);
   const maxTokens = Number(body.max_completion_tokens ?? body.max_tokens);
@@ -148,7 +131,7 @@ export function convertRequest(body: Json): AnthropicRequest {
     ...(body.stream === true ? { stream: true } : {}),
     ...(typeof body.temperature === 'number' ? { temperature: body.temperature } : {}),
     ...(typeof body.top_p === 'number' ? { top_p: body.top_p } : {}),
-    ...(stop && stop.length > 0 ? { stop_sequences: stop } : {}),
+    ...(stop.length > 0 ? { stop_sequences: stop } : {}),
     ...(tools && tools.length > 0 ? { tools } : {}),
     ...(toolChoice ? { tool_choice: toolChoice } : {}),
     ...(typeof body.user === 'string' ? { metadata: { user_id: body.user } } : {}),

@@ -1,10 +1,11 @@
+import { isRecord, type Json, parseArguments, stopList } from '../openai-shapes.js';
+
 /**
  * OpenAI chat completion request → Gemini generateContent request. Pure.
  * Gemini calls the assistant "model", keeps the system prompt apart, carries images inline, and
  * answers tool results by function name, so tool_call ids are mapped back to the names that the
  * conversation's earlier tool calls gave them.
  */
-type Json = Record<string, unknown>;
 
 export interface GeminiRequest {
   contents: { role: 'user' | 'model'; parts: Json[] }[];
@@ -13,9 +14,6 @@ export interface GeminiRequest {
   tools?: { functionDeclarations: Json[] }[];
   toolConfig?: { functionCallingConfig: Json };
 }
-
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parts(content: unknown): Json[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
@@ -38,15 +36,6 @@ function textOf(content: unknown): string {
   return parts(content)
     .map((part) => (typeof part.text === 'string' ? part.text : ''))
     .join('');
-}
-
-function parseArguments(text: unknown): unknown {
-  if (typeof text !== 'string' || text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { _raw: text };
-  }
 }
 
 function toolResponse(content: unknown): Json {
@@ -99,8 +88,7 @@ export function convertRequest(body: Json): GeminiRequest {
       push(contents, 'user', parts(message.content));
     }
   }
-  const stop =
-    typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.map(String) : [];
+  const stop = stopList(body.stop);
   const tools = Array.isArray(body.tools)
     ? body.tools.filter(isRecord).map((tool) => {
         const fn = isRecord(tool.function) ? tool.function : {};

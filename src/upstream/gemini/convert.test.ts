@@ -122,19 +122,17 @@ describe('Gemini answers → OpenAI shapes', () => {
 describe('Gemini streamed function call → OpenAI tool_calls chunks', () => {
   it('emits the call with its whole arguments and ends with tool_calls', () => {
     const translator = geminiFormat.stream(false, 0);
-    const events = translator
-      .push(fixture('function-call.chunks.txt'))
-      .map(
-        (event) =>
-          JSON.parse(event.toString().slice(6)) as {
-            choices: {
-              delta: {
-                tool_calls?: { index: number; id: string; function: { name: string; arguments: string } }[];
-              };
-              finish_reason: string | null;
-            }[];
-          },
-      );
+    const events = translator.push(fixture('function-call.chunks.txt')).map(
+      (event) =>
+        JSON.parse(event.toString().slice(6)) as {
+          choices: {
+            delta: {
+              tool_calls?: { index: number; id: string; function: { name: string; arguments: string } }[];
+            };
+            finish_reason: string | null;
+          }[];
+        },
+    );
     const call = events.flatMap((e) => e.choices[0]?.delta.tool_calls ?? [])[0];
     expect(call).toMatchObject({ index: 0, id: 'call_0', function: { name: 'get_weather' } });
     expect(JSON.parse(call?.function.arguments ?? '')).toEqual({ location: 'Paris' });

@@ -3,6 +3,7 @@ import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
 import { principalOf } from '../../auth-hook.js';
 import { replyChannel } from '../../client-channel.js';
 import { sendFailure } from '../../error-envelope.js';
+import { requestContext } from '../../request-context.js';
 
 /** POST /chat/completions, and the legacy POST /completions, which share one pipeline. */
 export function chatCompletionRoutes(
@@ -15,13 +16,7 @@ export function chatCompletionRoutes(
     const outcome = await chat.handle(
       principalOf(request),
       request.body,
-      {
-        requestId: String(request.id),
-        basePath,
-        clientIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        startedAt: Date.now(),
-      },
+      requestContext(request, basePath),
       replyChannel(reply),
     );
     if (outcome) return sendFailure(reply, outcome);

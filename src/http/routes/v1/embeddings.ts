@@ -3,19 +3,14 @@ import type { Embeddings } from '../../../services/embeddings/embeddings.js';
 import { principalOf } from '../../auth-hook.js';
 import { replyChannel } from '../../client-channel.js';
 import { sendFailure } from '../../error-envelope.js';
+import { requestContext } from '../../request-context.js';
 
 export function embeddingRoutes(app: FastifyInstance, embeddings: Embeddings, basePath: string): void {
   app.post('/embeddings', async (request, reply) => {
     const outcome = await embeddings.handle(
       principalOf(request),
       request.body,
-      {
-        requestId: String(request.id),
-        basePath,
-        clientIp: request.ip,
-        userAgent: request.headers['user-agent'] ?? '',
-        startedAt: Date.now(),
-      },
+      requestContext(request, basePath),
       replyChannel(reply),
     );
     if (outcome) return sendFailure(reply, outcome);
