@@ -17,6 +17,7 @@ export class AnthropicStreamConverter {
   /** Anthropic numbers content blocks across text and tools; OpenAI numbers tool calls alone. */
   private readonly toolIndexByBlock = new Map<number, number>();
   private finished = false;
+  private finalUsage = false;
   private failed: Json | undefined;
 
   constructor(
@@ -28,8 +29,12 @@ export class AnthropicStreamConverter {
   }
 
   /** Usage in OpenAI's shape once the stream has reported it, else undefined. */
+  /**
+   * Usage once the final count has arrived (message_delta). message_start's output_tokens is only
+   * a placeholder: a stream cut before the end is charged for what was relayed instead.
+   */
   get reportedUsage(): OpenAiUsage | undefined {
-    return this.usage.output_tokens === undefined ? undefined : convertUsage(this.usage);
+    return this.finalUsage ? convertUsage(this.usage) : undefined;
   }
 
   get done(): boolean {
@@ -96,7 +101,10 @@ export class AnthropicStreamConverter {
   }
 
   private messageDelta(delta: Json, usage: AnthropicUsage | undefined): Json[] {
-    if (usage) this.usage = { ...this.usage, ...usage };
+    if (usage) {
+      this.usage = { ...this.usage, ...usage };
+      this.finalUsage = true;
+    }
     return [
       this.chunk([
         { index: 0, delta: {}, logprobs: null, finish_reason: mapFinishReason(delta?.stop_reason) },

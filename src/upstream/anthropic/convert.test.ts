@@ -201,3 +201,21 @@ describe('Anthropic stream → OpenAI chunks', () => {
     expect(converter.error).toEqual({ type: 'overloaded_error', message: 'Overloaded' });
   });
 });
+
+describe('a stream cut before its end', () => {
+  it('reports no usage until message_delta brings the final count, so the relayed output is charged', () => {
+    const converter = new AnthropicStreamConverter('m', 0, false);
+    converter.push({
+      type: 'message_start',
+      message: { id: 'msg_1', model: 'm', usage: { input_tokens: 25, output_tokens: 1 } },
+    });
+    converter.push({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } });
+    expect(converter.reportedUsage).toBeUndefined();
+    converter.push({
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn' },
+      usage: { output_tokens: 9 },
+    });
+    expect(converter.reportedUsage).toMatchObject({ prompt_tokens: 25, completion_tokens: 9 });
+  });
+});

@@ -163,3 +163,13 @@ describe('Gemini streamed function call → OpenAI tool_calls chunks', () => {
     expect(answer?.usage).toEqual({ promptTokens: 3, completionTokens: 4 });
   });
 });
+
+describe('a Gemini stream cut before its end', () => {
+  it('reports no usage until the chunk with the finish reason', () => {
+    const translator = geminiFormat.stream(false, 0);
+    const first = fixture('text.chunks.txt').toString().split('\n\n')[0];
+    translator.push(Buffer.from(`${first}\n\n`));
+    expect(translator.usage).toBeUndefined();
+    expect(translator.outputEvents).toBe(1);
+  });
+});

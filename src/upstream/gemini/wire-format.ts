@@ -27,6 +27,7 @@ class GeminiStream implements StreamTranslator {
   readonly ended = false;
   failed = false;
   private usageMetadata: GeminiUsage | undefined;
+  private finished = false;
   private readonly splitter = new SseEventSplitter();
   private started = false;
   private toolCalls = 0;
@@ -40,8 +41,12 @@ class GeminiStream implements StreamTranslator {
     this.id = `gen-${created}-${Math.random().toString(36).slice(2, 10)}`;
   }
 
+  /**
+   * Usage once the last chunk (the one with a finish reason) has reported it: earlier chunks carry
+   * only the prompt's count, and a stream cut before the end is charged for what was relayed.
+   */
   get usage(): TokenUsage | undefined {
-    return this.usageMetadata ? toTokenUsage(convertUsage(this.usageMetadata)) : undefined;
+    return this.finished && this.usageMetadata ? toTokenUsage(convertUsage(this.usageMetadata)) : undefined;
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -94,6 +99,7 @@ class GeminiStream implements StreamTranslator {
     if (response.usageMetadata) this.usageMetadata = response.usageMetadata as GeminiUsage;
     const reason = mapFinishReason(finish, this.toolCalls > 0);
     if (reason) {
+      this.finished = true;
       chunks.push(this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: reason }]));
       if (this.clientWantsUsage && this.usageMetadata)
         chunks.push({ ...this.chunk([]), usage: convertUsage(this.usageMetadata) });
