@@ -59,11 +59,14 @@ export const anthropicFormat: ChatWireFormat = {
   requestBody: (body) => JSON.stringify(convertRequest(body as Record<string, unknown>)),
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined {
     try {
-      const converted = convertResponse(JSON.parse(raw.toString('utf8')), createdAt);
+      const parsed = JSON.parse(raw.toString('utf8'));
+      const converted = convertResponse(parsed, createdAt);
+      const text = converted.choices[0]?.message.content ?? '';
       return {
         json: Buffer.from(JSON.stringify(converted)),
-        usage: toTokenUsage(converted.usage),
-        estimatedOutputTokens: 0,
+        // An answer without usage is charged on an estimate, never as free.
+        usage: typeof parsed.usage?.output_tokens === 'number' ? toTokenUsage(converted.usage) : undefined,
+        estimatedOutputTokens: Math.ceil(Buffer.byteLength(text) / 4),
       };
     } catch {
       return undefined;
