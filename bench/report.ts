@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SseResult } from './sse.js';
 
 type Arms<T> = Record<'direct' | 'bare' | 'tollgate', T>;
 type Throughput = { rps: number; p50Ms: number; p99Ms: number; requests: number };
@@ -23,6 +24,14 @@ export interface Report {
     arms: Arms<Throughput>;
     tollgateVsDirect: number;
     target: number;
+  };
+  sse: {
+    tokens: number;
+    intervalMs: number;
+    direct: SseResult;
+    tollgate: SseResult;
+    concurrent: SseResult;
+    addedFirstTokenP99Us: number;
   };
   latency: {
     connections: number;
@@ -76,6 +85,24 @@ export async function writeReport(report: Report): Promise<string> {
     '',
     `- Added over direct, p50: bare ${latency.addedP50Us.bare.toFixed(0)} µs, Tollgate ${latency.addedP50Us.tollgate.toFixed(0)} µs`,
     `- Added over direct, p99: bare ${latency.addedP99Us.bare.toFixed(0)} µs, Tollgate ${latency.addedP99Us.tollgate.toFixed(0)} µs`,
+    '',
+    `## SSE: ${report.sse.tokens} deltas sent ${report.sse.intervalMs} ms apart`,
+    '',
+    '| arm | streams | first token p50 µs | first token p99 µs | gap p99 µs | lost or reordered |',
+    '|---|---|---|---|---|---|',
+    ...(
+      [
+        ['direct, one at a time', report.sse.direct],
+        ['Tollgate, one at a time', report.sse.tollgate],
+        ['Tollgate, all at once', report.sse.concurrent],
+      ] as const
+    ).map(
+      ([arm, r]) =>
+        `| ${arm} | ${r.streams} | ${r.firstTokenP50Us.toFixed(0)} | ${r.firstTokenP99Us.toFixed(0)} | ${r.gapP99Us.toFixed(0)} | ${r.lostOrReordered} |`,
+    ),
+    '',
+    `- Added time to first token, p50: ${(report.sse.tollgate.firstTokenP50Us - report.sse.direct.firstTokenP50Us).toFixed(0)} µs; p99: ${report.sse.addedFirstTokenP99Us.toFixed(0)} µs (issue 5 target ≤ 1000 µs at p99: ${met(report.sse.addedFirstTokenP99Us <= 1000)}; with ${report.sse.direct.streams} streams an arm, the p99 is their maximum and timer jitter of the 20 ms upstream dominates)`,
+    `- ${report.sse.concurrent.streams} concurrent streams: ${report.sse.concurrent.lostOrReordered} frames lost or reordered`,
     '',
     'Reproduce with `npm run bench`.',
     '',

@@ -4,6 +4,7 @@ import { type Child, startChild, urlLine } from './child-process.js';
 import { type LatencyResult, measureLatency } from './latency.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type Report, writeReport } from './report.js';
+import { measureStreams } from './sse.js';
 import { startTollgate } from './tollgate-server.js';
 
 /**
@@ -20,6 +21,10 @@ const WARMUP_SECONDS = 2;
 const ROUND_SECONDS = 5;
 const ROUNDS = 3;
 const LATENCY_SECONDS = 3;
+/** The SSE scenario: 64 deltas sent 20 ms apart, as in issue 5. */
+const SSE_TOKENS = 64;
+const SSE_SEQUENTIAL_STREAMS = 10;
+const SSE_CONCURRENT_STREAMS = 256;
 
 type ArmName = 'direct' | 'bare' | 'tollgate';
 
@@ -82,6 +87,24 @@ async function latency(arms: Arm[]) {
   return summary;
 }
 
+/** Time to first token and gaps at one stream at a time, then 256 concurrent streams through Tollgate. */
+async function streaming(upstreamUrl: string, tollgateUrl: string, key: string) {
+  const base = { key, tokens: SSE_TOKENS, count: SSE_SEQUENTIAL_STREAMS, concurrent: false };
+  const direct = await measureStreams({ ...base, url: upstreamUrl, model: 'fake-model' });
+  const tollgate = await measureStreams({ ...base, url: tollgateUrl, model: 'bench-sse' });
+  const concurrent = await measureStreams({
+    ...base,
+    url: tollgateUrl,
+    model: 'bench-sse',
+    count: SSE_CONCURRENT_STREAMS,
+    concurrent: true,
+  });
+  process.stderr.write(
+    `sse: ${concurrent.streams} concurrent streams, ${concurrent.lostOrReordered} frames lost or reordered\n`,
+  );
+  return { direct, tollgate, concurrent };
+}
+
 const dist = path.dirname(new URL(import.meta.url).pathname);
 const children: Child[] = [];
 const start = async (script: string, env: NodeJS.ProcessEnv) => {
@@ -95,7 +118,11 @@ try {
   const slowUpstream = await start('upstream-server.js', { BENCH_UPSTREAM_DELAY_MS: '20' });
   const bare = await start('bare-proxy.js', { BENCH_UPSTREAM: upstream.url });
   const slowBare = await start('bare-proxy.js', { BENCH_UPSTREAM: slowUpstream.url });
-  const tollgate = await startTollgate(upstream.url, slowUpstream.url);
+  const sseUpstream = await start('upstream-server.js', {
+    BENCH_REPLY_TOKENS: String(SSE_TOKENS),
+    BENCH_CHUNK_INTERVAL_MS: '20',
+  });
+  const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url);
   children.push(tollgate.child);
 
   const fast: Arm[] = [
@@ -112,6 +139,7 @@ try {
   const maxLoad = await throughput(fast, 32, ROUNDS);
   const slowLoad = await throughput(slow, 64, 2);
   const oneConnection = await latency(fast);
+  const sse = await streaming(sseUpstream.url, tollgate.child.url, tollgate.key);
 
   const report: Report = {
     date: new Date().toISOString(),
@@ -136,6 +164,14 @@ try {
       arms: slowLoad,
       tollgateVsDirect: slowLoad.tollgate.rps / slowLoad.direct.rps,
       target: 0.97,
+    },
+    sse: {
+      tokens: SSE_TOKENS,
+      intervalMs: 20,
+      direct: sse.direct,
+      tollgate: sse.tollgate,
+      concurrent: sse.concurrent,
+      addedFirstTokenP99Us: sse.tollgate.firstTokenP99Us - sse.direct.firstTokenP99Us,
     },
     latency: {
       connections: 1,

@@ -9,12 +9,14 @@ const BIN = path.resolve('bin/tollgate.js');
 /**
  * Tollgate as an operator runs it: `tollgate serve` with its default configuration (authentication,
  * billing and usage records on), on a fresh SQLite database in a temporary folder, seeded through
- * the CLI with an account, ample credit and a key. Two providers: the zero-latency upstream
- * (`bench-model`) and the one that answers after 20 ms (`bench-slow`).
+ * the CLI with an account, ample credit and a key. Three providers: the zero-latency upstream
+ * (`bench-model`), the one that answers after 20 ms (`bench-slow`), and the one that streams
+ * deltas 20 ms apart (`bench-sse`).
  */
 export async function startTollgate(
   upstreamUrl: string,
   slowUpstreamUrl: string,
+  sseUpstreamUrl: string,
 ): Promise<{ child: Child; key: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
   const config = path.join(dir, 'tollgate.yaml');
@@ -28,9 +30,18 @@ providers:
   - id: slow
     type: openai-compatible
     base_url: ${slowUpstreamUrl}/v1
+  - id: sse
+    type: openai-compatible
+    base_url: ${sseUpstreamUrl}/v1
 models:
   - id: bench-model
     provider: up
+    upstream_model: fake-model
+    input_usd_per_million: 0.5
+    output_usd_per_million: 1.5
+    max_output_tokens: 4096
+  - id: bench-sse
+    provider: sse
     upstream_model: fake-model
     input_usd_per_million: 0.5
     output_usd_per_million: 1.5

@@ -1,7 +1,9 @@
 import { startFakeUpstream } from '../test/support/fake-openai-upstream.js';
 
-/** The zero-latency provider every arm calls, in a process of its own. */
+/** A fake provider in a process of its own: zero-latency by default, or slow, or a paced stream. */
 const upstream = await startFakeUpstream({
   firstByteDelayMs: Number(process.env.BENCH_UPSTREAM_DELAY_MS ?? 0),
+  replyTokens: Number(process.env.BENCH_REPLY_TOKENS ?? 12),
+  chunkIntervalMs: Number(process.env.BENCH_CHUNK_INTERVAL_MS ?? 0),
 });
 process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${upstream.port}` })}\n`);
