@@ -51,11 +51,13 @@ export function upstreamBody(
   maxTokens: number,
   maxTokensParam: string,
 ) {
-  const body: Record<string, unknown> = { ...request, model: upstreamModel };
-  // Both limit fields may arrive; only the one Tollgate bounded goes upstream.
-  delete body.max_tokens;
-  delete body.max_completion_tokens;
-  body[maxTokensParam] = maxTokens;
-  if (request.stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
-  return body;
+  // Both limit fields may arrive; only the one Tollgate bounded goes upstream. Built without
+  // `delete`, which would turn the object into a slow dictionary for JSON.stringify.
+  const { max_tokens: _max, max_completion_tokens: _maxCompletion, ...rest } = request;
+  return {
+    ...rest,
+    model: upstreamModel,
+    [maxTokensParam]: maxTokens,
+    ...(request.stream ? { stream_options: { ...(request.stream_options ?? {}), include_usage: true } } : {}),
+  } as Record<string, unknown>;
 }
