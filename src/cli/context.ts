@@ -8,7 +8,7 @@ import { ApiKeyService } from '../services/api-keys.js';
 import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
 import { KyselyKeyStore } from '../store/kysely-keys.js';
-import { openSqlite } from '../store/open-database.js';
+import { type OpenDatabase, openSqlite } from '../store/open-database.js';
 import { SqliteLedger } from '../store/sqlite-ledger.js';
 
 export interface GlobalOptions {
@@ -32,7 +32,12 @@ export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Confi
 /** Opens the same database the server uses (WAL lets both write), runs `work`, then closes it. */
 export async function withServices<T>(
   options: GlobalOptions,
-  work: (services: { accounts: AccountService; keys: () => ApiKeyService; config: Config }) => Promise<T>,
+  work: (services: {
+    accounts: AccountService;
+    keys: () => ApiKeyService;
+    config: Config;
+    db: OpenDatabase['db'];
+  }) => Promise<T>,
 ): Promise<T> {
   const env = cliEnv();
   const config = cliConfig(options, env);
@@ -63,7 +68,7 @@ export async function withServices<T>(
         systemClock,
         (prefix) => newId(prefix),
       );
-    return await work({ accounts, keys, config });
+    return await work({ accounts, keys, config, db: database.db });
   } finally {
     await database.close();
   }

@@ -8,6 +8,7 @@ import { registerInitCommand } from './init.js';
 import { registerKeyCommands } from './keys.js';
 import { UsageError } from './output.js';
 import { registerServeCommand } from './serve.js';
+import { registerUsageCommand } from './usage.js';
 
 const program = new Command('tollgate')
   .description('Tollgate: an OpenAI-compatible LLM API gateway with Bearer API keys and prepaid billing')
@@ -29,6 +30,7 @@ registerInitCommand(program);
 registerAccountCommands(program, globals);
 registerCreditCommands(program, globals);
 registerKeyCommands(program, globals);
+registerUsageCommand(program, globals);
 // `--json` is accepted after the subcommand too (`keys create … --json`).
 for (const command of program.commands) {
   for (const leaf of command.commands.length > 0 ? command.commands : [command]) {

@@ -120,6 +120,51 @@ describe('tollgate CLI beside a running server', () => {
     expect(await get('/v1/balance', key)).toEqual({ status: 200, body: { balance_usd_cents: 350 } });
   });
 
+  it('summarises usage by model, key or day from the usage records', async () => {
+    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'usage@example.com']);
+    await cliJson(['credits', 'add', account.id, '--usd', '1']);
+    const { key, id: keyId } = await cliJson<{ key: string; id: string }>([
+      'keys',
+      'create',
+      account.id,
+      '--name',
+      'k',
+    ]);
+    for (const model of ['mistral', 'mistral', 'deepseek/deepseek-v4-flash']) {
+      const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5 }),
+      });
+      expect(response.status).toBe(200);
+    }
+    const byModel = await cliJson<
+      { model: string; requests: number; completion_tokens: number; cost_micros: number }[]
+    >(['usage', account.id]);
+    expect(byModel.map((l) => [l.model, l.requests, l.completion_tokens])).toEqual([
+      ['deepseek/deepseek-v4-flash', 1, 5],
+      ['mistral', 2, 10],
+    ]);
+    const byKey = await cliJson<{ key: string; requests: number }[]>(['usage', account.id, '--by', 'key']);
+    expect(byKey).toMatchObject([{ key: keyId, requests: 3 }]);
+    const byDay = await cliJson<{ day: string }[]>([
+      'usage',
+      account.id,
+      '--by',
+      'day',
+      '--since',
+      '2020-01-01',
+    ]);
+    expect(byDay[0]?.day).toBe(new Date().toISOString().slice(0, 10));
+    expect(await cliJson(['usage', account.id, '--since', '2999-01-01'])).toEqual([]);
+    expect((await cli(['usage', account.id, '--by', 'colour'])).stderr).toMatch(
+      /--by: expected model, key or day/,
+    );
+    expect((await cli(['usage', account.id, '--since', 'yesterday'])).stderr).toMatch(
+      /--since: expected a date/,
+    );
+  });
+
   it('creates chat-agent keys with their own prefix', async () => {
     const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'agent@example.com']);
     const created = await cliJson<{ key: string; type: string }>([

@@ -1,0 +1,52 @@
+import type { Micros } from '../domain/money.js';
+import type { UsageReader, UsageRow } from '../ports/usage.js';
+
+export type UsageGrouping = 'model' | 'key' | 'day';
+
+export interface UsageLine {
+  readonly group: string;
+  readonly requests: number;
+  readonly failed: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costMicros: Micros;
+}
+
+const GROUP_OF: Record<UsageGrouping, (row: UsageRow) => string> = {
+  model: (row) => row.model,
+  key: (row) => row.keyId,
+  // Days in UTC, so that a report reads the same wherever the operator runs it.
+  day: (row) => new Date(row.createdAt).toISOString().slice(0, 10),
+};
+
+/** Sums an account's usage records by model, key or day. */
+export async function usageReport(
+  reader: UsageReader,
+  accountId: string,
+  since: number,
+  by: UsageGrouping,
+): Promise<UsageLine[]> {
+  const lines = new Map<
+    string,
+    { requests: number; failed: number; promptTokens: number; completionTokens: number; costMicros: number }
+  >();
+  for (const row of await reader.forAccount(accountId, since)) {
+    const group = GROUP_OF[by](row);
+    const line = lines.get(group) ?? {
+      requests: 0,
+      failed: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      costMicros: 0,
+    };
+    line.requests++;
+    if (row.status >= 400 || row.status === 0) line.failed++;
+    line.promptTokens += row.promptTokens;
+    line.completionTokens += row.completionTokens;
+    line.costMicros += row.costMicros;
+    lines.set(group, line);
+  }
+  return [...lines]
+    .map(([group, line]) => ({ group, ...line }))
+    .sort((a, b) => a.group.localeCompare(b.group));
+}
