@@ -22,3 +22,41 @@ export function stopList(stop: unknown): string[] {
   if (typeof stop === 'string') return [stop];
   return Array.isArray(stop) ? stop.map(String) : [];
 }
+
+/** OpenAI's `chat.completion` answer, built from what a converted provider answer holds. */
+export function chatCompletion<U>(answer: {
+  id: string;
+  created: number;
+  model: string;
+  text: string;
+  toolCalls: { id: string; name: string; input: unknown }[];
+  finishReason: string | null;
+  usage: U;
+}) {
+  const toolCalls = answer.toolCalls.map((call) => ({
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) },
+  }));
+  return {
+    id: answer.id,
+    object: 'chat.completion',
+    created: answer.created,
+    model: answer.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          // OpenAI sends null content for an answer that is only tool calls.
+          content: answer.text === '' && toolCalls.length > 0 ? null : answer.text,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          refusal: null,
+        },
+        logprobs: null,
+        finish_reason: answer.finishReason,
+      },
+    ],
+    usage: answer.usage,
+  };
+}

@@ -1,3 +1,4 @@
+import { chatCompletion } from '../openai-shapes.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { type AnthropicUsage, convertUsage } from './usage.js';
 
@@ -17,29 +18,14 @@ export function convertResponse(response: AnthropicResponse, created: number) {
     .join('');
   const toolCalls = response.content
     .filter((block) => block.type === 'tool_use')
-    .map((block) => ({
-      id: block.id,
-      type: 'function',
-      function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
-    }));
-  return {
+    .map((block) => ({ id: String(block.id), name: String(block.name), input: block.input }));
+  return chatCompletion({
     id: response.id,
-    object: 'chat.completion',
     created,
     model: response.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && toolCalls.length > 0 ? null : text,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          refusal: null,
-        },
-        logprobs: null,
-        finish_reason: mapFinishReason(response.stop_reason),
-      },
-    ],
+    text,
+    toolCalls,
+    finishReason: mapFinishReason(response.stop_reason),
     usage: convertUsage(response.usage),
-  };
+  });
 }

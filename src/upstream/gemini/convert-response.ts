@@ -1,3 +1,5 @@
+import { chatCompletion } from '../openai-shapes.js';
+
 /**
  * Gemini GenerateContentResponse → OpenAI shapes. Pure. Used whole for a JSON answer and chunk by
  * chunk for a stream, whose last chunk carries the finish reason and the usage.
@@ -61,29 +63,14 @@ export function candidateParts(response: Json): {
 
 export function convertResponse(response: Json, model: string, created: number) {
   const { text, calls, finish } = candidateParts(response);
-  const toolCalls = calls.map((call, index) => ({
-    id: `call_${index}`,
-    type: 'function',
-    function: { name: call.name, arguments: JSON.stringify(call.args) },
-  }));
-  return {
+  return chatCompletion({
     id: typeof response.responseId === 'string' ? response.responseId : `gen-${created}`,
-    object: 'chat.completion',
     created,
     model: typeof response.modelVersion === 'string' ? response.modelVersion : model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && toolCalls.length > 0 ? null : text,
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-          refusal: null,
-        },
-        logprobs: null,
-        finish_reason: mapFinishReason(finish, toolCalls.length > 0) ?? 'stop',
-      },
-    ],
+    text,
+    // Gemini gives function calls no ids; OpenAI clients need one to answer each call.
+    toolCalls: calls.map((call, index) => ({ id: `call_${index}`, name: call.name, input: call.args })),
+    finishReason: mapFinishReason(finish, calls.length > 0) ?? 'stop',
     usage: convertUsage((response.usageMetadata as GeminiUsage) ?? {}),
-  };
+  });
 }
