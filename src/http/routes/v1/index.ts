@@ -9,9 +9,8 @@ import { authHook } from '../../auth-hook.js';
 import { sendFailure } from '../../error-envelope.js';
 import { unknownUrl } from '../../error-handler.js';
 import { balanceRoutes } from './balance.js';
-import { chatCompletionRoutes } from './chat-completions.js';
-import { embeddingRoutes } from './embeddings.js';
 import { modelRoutes } from './models.js';
+import { proxiedPost } from './proxied-post.js';
 
 export interface InferenceApiDeps {
   readonly authenticator: Authenticator;
@@ -30,9 +29,9 @@ export async function inferenceApi(app: FastifyInstance, deps: InferenceApiDeps)
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   balanceRoutes(app, deps.accounts);
-  chatCompletionRoutes(app, '/chat/completions', deps.chat, base.path);
-  chatCompletionRoutes(app, '/completions', deps.completions, base.path);
-  embeddingRoutes(app, deps.embeddings, base.path);
+  proxiedPost(app, '/chat/completions', deps.chat, base.path);
+  proxiedPost(app, '/completions', deps.completions, base.path);
+  proxiedPost(app, '/embeddings', deps.embeddings, base.path);
   // Unknown routes under /v1 are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }

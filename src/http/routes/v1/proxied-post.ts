@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Failure } from '../../../domain/errors.js';
+import type { ClientChannel } from '../../../ports/client-channel.js';
+import type { Principal } from '../../../services/authenticate.js';
+import type { RequestContext } from '../../../services/chat/proxy-chat.js';
+import { principalOf } from '../../auth-hook.js';
+import { replyChannel } from '../../client-channel.js';
+import { sendFailure } from '../../error-envelope.js';
+import { requestContext } from '../../request-context.js';
+
+/** A service that answers a proxied request itself, or returns the failure to render. */
+export interface ProxiedService {
+  handle(
+    principal: Principal,
+    body: unknown,
+    context: RequestContext,
+    channel: ClientChannel,
+  ): Promise<Failure | undefined>;
+}
+
+/** POST routes that are proxied upstream: chat completions, legacy completions, embeddings. */
+export function proxiedPost(
+  app: FastifyInstance,
+  path: string,
+  service: ProxiedService,
+  basePath: string,
+): void {
+  app.post(path, async (request, reply) => {
+    const outcome = await service.handle(
+      principalOf(request),
+      request.body,
+      requestContext(request, basePath),
+      replyChannel(reply),
+    );
+    if (outcome) return sendFailure(reply, outcome);
+    return reply;
+  });
+}
