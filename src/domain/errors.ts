@@ -59,7 +59,6 @@ export const ERROR_CATALOGUE = {
     message: 'The model does not exist or you do not have access to it.',
   },
   unknown_url: { status: 404, type: 'invalid_request_error', message: 'Unknown request URL.' },
-  method_not_allowed: { status: 405, type: 'invalid_request_error', message: 'Method not allowed.' },
   upstream_rejected_request: {
     status: 400,
     type: 'invalid_request_error',

@@ -1,4 +1,3 @@
-import type { Deployment } from '../../config/load-config.js';
 import type { Failure } from '../../domain/errors.js';
 import type { PromptSize } from '../../domain/prompt-tokens.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
@@ -25,5 +24,3 @@ export interface GenerationRequest {
 export type ParsedGeneration = { ok: true; request: GenerationRequest } | { ok: false; failure: Failure };
 
 export type GenerationEndpoint = (body: unknown) => ParsedGeneration;
-
-export type { Deployment };
