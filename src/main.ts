@@ -11,7 +11,9 @@ import type { Upstreams } from './ports/upstream.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { Authenticator } from './services/authenticate.js';
-import { Billing } from './services/billing.js';
+import { BalanceReader } from './services/billing/balances.js';
+import { Billing } from './services/billing/billing.js';
+import { PlanCatalogue } from './services/billing/plan-catalogue.js';
 import { ModelCatalogue } from './services/catalogue.js';
 import { chatEndpoint } from './services/chat/chat-endpoint.js';
 import { completionsEndpoint } from './services/chat/completions-endpoint.js';
@@ -19,9 +21,11 @@ import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { DeploymentHealth } from './services/chat/routing.js';
 import { Embeddings } from './services/embeddings/embeddings.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
+import { SubscriptionService } from './services/subscriptions.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyKeyStore } from './store/kysely-keys.js';
+import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
 import { openSqlite } from './store/open-database.js';
 import { acquireServerLock } from './store/server-lock.js';
 import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
@@ -34,6 +38,7 @@ export interface Tollgate {
   readonly services: {
     readonly accounts: AccountService;
     readonly keys: ApiKeyService;
+    readonly subscriptions: SubscriptionService;
     readonly ledger: Ledger;
   };
   /** Serves until close(); returns the address it listens on. */
@@ -90,8 +95,22 @@ export async function createTollgate(
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   };
   const hasher = new HmacKeyHasher(keySecret);
+  const plans = new PlanCatalogue(config.plans);
+  // A change made through the services in this process: the caches drop what they knew at once.
   const forgetKeys = () => keyActivity.forget();
-  const accounts = new AccountService(accountStore, ledger, clock, id, forgetKeys);
+  const forgetAccount = () => {
+    keyActivity.forget();
+    ledger.forgetBalances();
+  };
+  const accounts = new AccountService(accountStore, ledger, clock, id, forgetAccount);
+  const subscriptions = new SubscriptionService(
+    plans,
+    accountStore,
+    new KyselySubscriptionStore(database.db),
+    clock,
+    id,
+    forgetKeys,
+  );
   const keys = new ApiKeyService(
     config.brand,
     accountStore,
@@ -102,7 +121,7 @@ export async function createTollgate(
     id,
     forgetKeys,
   );
-  const billing = new Billing(ledger, clock, id, config.holdTtlSeconds * 1000);
+  const billing = new Billing(ledger, plans, clock, id, config.holdTtlSeconds * 1000);
 
   // Asynchronous stdout: while one write is in flight, later lines are coalesced into the next,
   // so a busy server makes one write for many log lines instead of one write per request.
@@ -121,6 +140,10 @@ export async function createTollgate(
       logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream),
       newRequestId: () => newId('req', cryptoRandom),
       accessLog: overrides.accessLog ?? config.server.accessLog,
+      basePaths: {
+        inference: config.basePaths['/v1'],
+        agents: [...config.basePaths['/api/v1/agents'], ...config.basePaths['/api/chat-agent/v1']],
+      },
     },
     {
       authenticator: new Authenticator(config.brand, keyActivity, hasher),
@@ -129,7 +152,7 @@ export async function createTollgate(
       embeddings: new Embeddings(catalogue, billing, caller, clock, warn),
       chat: new ChatCompletions(chatEndpoint, catalogue, billing, caller, clock, warn),
       completions: new ChatCompletions(completionsEndpoint, catalogue, billing, caller, clock, warn),
-      accounts,
+      balances: new BalanceReader(ledger, plans, clock),
       startedAt: clock.now(),
     },
   );
@@ -137,7 +160,7 @@ export async function createTollgate(
   return wire(
     app,
     config,
-    { accounts, keys, ledger },
+    { accounts, keys, subscriptions, ledger },
     {
       sweep: () => ledger.releaseExpired(clock.now()),
       close: async () => {

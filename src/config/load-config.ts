@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import type { Plan } from '../domain/plans.js';
 import type { ModelPrice } from '../domain/pricing.js';
-import { type ConfigFile, configFileSchema } from './schema.js';
+import { type API_BASES, type ConfigFile, configFileSchema } from './schema.js';
 
 /** A configuration problem, reported to the operator as one line that names the field. */
 export class ConfigError extends Error {
@@ -83,6 +84,44 @@ export interface Config {
   readonly routing: RoutingPolicy;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
+  readonly plans: readonly Plan[];
+  /** Every path each API base is served at, the base itself first. */
+  readonly basePaths: Readonly<Record<ApiBasePath, readonly string[]>>;
+}
+
+export type ApiBasePath = (typeof API_BASES)[number];
+
+function usdToMicros(usd: number): number {
+  return Math.round(usd * 1_000_000);
+}
+
+function toPlan(p: ConfigFile['plans'][number]): Plan {
+  const name = p.name ?? p.id;
+  if (p.kind === 'inference') {
+    return { id: p.id, kind: 'inference', name, monthlyBudget: usdToMicros(p.monthly_budget_usd) };
+  }
+  return {
+    id: p.id,
+    kind: 'chat',
+    name,
+    agentLimits: p.agent_limits.map((l) => ({
+      windowMs: Math.round(l.window_hours * 3_600_000),
+      requests: l.requests,
+      usd: l.usd === undefined ? undefined : usdToMicros(l.usd),
+    })),
+  };
+}
+
+function basePathsOf(file: ConfigFile): Config['basePaths'] {
+  const of = (base: ApiBasePath) => [
+    base,
+    ...file.base_url_aliases.filter((a) => a.same_as === base).map((a) => a.path),
+  ];
+  return {
+    '/v1': of('/v1'),
+    '/api/v1/agents': of('/api/v1/agents'),
+    '/api/chat-agent/v1': of('/api/chat-agent/v1'),
+  };
 }
 
 function describeIssue(file: string, issue: z.core.$ZodIssue): string {
@@ -192,6 +231,8 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       cooldownMs: file.routing.cooldown_seconds * 1000,
     },
     models: file.models.map(toModel),
+    plans: file.plans.map(toPlan),
+    basePaths: basePathsOf(file),
   };
 }
 

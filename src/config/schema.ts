@@ -71,6 +71,53 @@ const model = z.strictObject({
   owned_by: z.string().optional(),
 });
 
+const usdAmount = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'expected a decimal USD amount such as 20.00')])
+  .transform(Number)
+  .pipe(z.number().positive().max(1_000_000));
+
+const agentLimit = z
+  .strictObject({
+    window_hours: z
+      .number()
+      .positive()
+      .max(24 * 366),
+    requests: z.number().int().positive().optional(),
+    usd: usdAmount.optional(),
+  })
+  .refine((l) => l.requests !== undefined || l.usd !== undefined, {
+    message: 'give requests, usd or both',
+  });
+
+const plan = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
+      kind: z.literal('inference'),
+      name: z.string().min(1).max(100).optional(),
+      monthly_budget_usd: usdAmount,
+    }),
+    z.strictObject({
+      id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
+      kind: z.literal('chat'),
+      name: z.string().min(1).max(100).optional(),
+      agent_limits: z.array(agentLimit).min(1),
+    }),
+  ],
+  { error: 'expected kind: inference or kind: chat' },
+);
+
+/** The API bases Tollgate serves; an alias serves the same API under another path. */
+export const API_BASES = ['/v1', '/api/v1/agents', '/api/chat-agent/v1'] as const;
+
+const baseUrlAlias = z.strictObject({
+  path: z
+    .string()
+    .regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'expected a path such as /openai/v1, without a trailing slash'),
+  same_as: z.enum(API_BASES, { error: `expected one of ${API_BASES.join(', ')}` }),
+});
+
 export const configFileSchema = z
   .strictObject({
     brand: z
@@ -114,6 +161,8 @@ export const configFileSchema = z
       .prefault({}),
     providers: z.array(provider).min(1),
     models: z.array(model).min(1),
+    plans: z.array(plan).default([]),
+    base_url_aliases: z.array(baseUrlAlias).default([]),
   })
   .superRefine((file, ctx) => {
     const providerIds = new Set<string>();
@@ -126,6 +175,29 @@ export const configFileSchema = z
         });
       }
       providerIds.add(p.id);
+    });
+    const planIds = new Set<string>();
+    file.plans.forEach((p, i) => {
+      if (planIds.has(p.id)) {
+        ctx.addIssue({ code: 'custom', path: ['plans', i, 'id'], message: `duplicate plan id "${p.id}"` });
+      }
+      planIds.add(p.id);
+    });
+    const paths: string[] = [...API_BASES];
+    file.base_url_aliases.forEach((alias, i) => {
+      // A path inside another base (or containing one) would make routes ambiguous.
+      const clash = paths.find(
+        (taken) =>
+          taken === alias.path || taken.startsWith(`${alias.path}/`) || alias.path.startsWith(`${taken}/`),
+      );
+      if (clash) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['base_url_aliases', i, 'path'],
+          message: `"${alias.path}" overlaps "${clash}"`,
+        });
+      }
+      paths.push(alias.path);
     });
     const names = new Set<string>();
     file.models.forEach((m, i) => {

@@ -94,8 +94,20 @@ export interface Failure {
   readonly code: ErrorCode;
   readonly message?: string;
   readonly param?: string;
+  /** Extra fields of the error object beside OpenAI's four, e.g. which pool a 402 ran out of. */
+  readonly details?: Readonly<Record<string, string | number>>;
 }
 
-export function failure(code: ErrorCode, message?: string, param?: string): Failure {
-  return { code, ...(message === undefined ? {} : { message }), ...(param === undefined ? {} : { param }) };
+export function failure(
+  code: ErrorCode,
+  message?: string,
+  param?: string,
+  details?: Failure['details'],
+): Failure {
+  return {
+    code,
+    ...(message === undefined ? {} : { message }),
+    ...(param === undefined ? {} : { param }),
+    ...(details === undefined ? {} : { details }),
+  };
 }

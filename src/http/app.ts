@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { DestinationStream } from 'pino';
 import { sendFailure } from './error-envelope.js';
 import { installErrorHandling, unknownUrl } from './error-handler.js';
-import { type InferenceApiDeps, inferenceApi } from './routes/v1/index.js';
+import { agentsApi } from './routes/agents/index.js';
+import { type ApiDeps, inferenceApi } from './routes/v1/index.js';
 
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], undefined>;
 
@@ -13,6 +14,8 @@ export interface AppOptions {
   readonly newRequestId: () => string;
   /** One log line per finished request. Off by default: usage_records keeps every request durably. */
   readonly accessLog: boolean;
+  /** Every path each API is served at: the base first, then the operator's aliases. */
+  readonly basePaths: { readonly inference: readonly string[]; readonly agents: readonly string[] };
 }
 
 /** Only the path is ever logged: a query string may carry a key that a careless client put there. */
@@ -47,7 +50,7 @@ export function loggerOptions(level: string, stream?: DestinationStream): Logger
   };
 }
 
-export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyInstance {
+export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimitBytes,
@@ -75,7 +78,8 @@ export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyIn
     });
   installErrorHandling(app, options.bodyLimitBytes);
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.register(inferenceApi, { prefix: '/v1', ...deps });
+  for (const path of options.basePaths.inference) app.register(inferenceApi, { prefix: path, path, ...deps });
+  for (const path of options.basePaths.agents) app.register(agentsApi, { prefix: path, path, ...deps });
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
   return app;
 }

@@ -10,6 +10,7 @@ export function envelope(failureValue: Failure) {
       type: spec.type,
       code: failureValue.code,
       param: failureValue.param ?? null,
+      ...failureValue.details,
     },
   };
 }

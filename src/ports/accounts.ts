@@ -1,3 +1,4 @@
+import type { AutoTopup } from '../domain/auto-topup.js';
 import type { Micros } from '../domain/money.js';
 
 export type AccountStatus = 'active' | 'suspended';
@@ -8,6 +9,18 @@ export interface Account {
   readonly status: AccountStatus;
   /** Prepaid credit not held by a request in flight. */
   readonly availableMicros: Micros;
+  readonly autoTopup: AutoTopup;
+  readonly createdAt: number;
+}
+
+/** A top-up the auto top-up decided on, for payments to act on. */
+export interface TopupRequest {
+  readonly id: string;
+  readonly accountId: string;
+  readonly amountMicros: Micros;
+  /** The prepaid balance the settlement left, below the threshold. */
+  readonly balanceMicros: Micros;
+  readonly status: 'pending' | 'completed' | 'failed';
   readonly createdAt: number;
 }
 
@@ -17,4 +30,7 @@ export interface AccountStore {
   find(id: string): Promise<Account | undefined>;
   /** False when no such account exists. */
   setStatus(id: string, status: AccountStatus): Promise<boolean>;
+  /** False when no such account exists. */
+  setAutoTopup(id: string, settings: AutoTopup): Promise<boolean>;
+  topupRequests(accountId: string): Promise<TopupRequest[]>;
 }

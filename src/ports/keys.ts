@@ -1,4 +1,6 @@
 import type { KeyType } from '../domain/api-key.js';
+import type { KeySpending } from '../domain/key-spending.js';
+import type { AccountSubscriptions } from '../domain/plans.js';
 import type { AccountStatus } from './accounts.js';
 
 export interface ApiKeyRecord {
@@ -8,6 +10,7 @@ export interface ApiKeyRecord {
   readonly type: KeyType;
   /** Prefix and last four characters; the key itself is never stored. */
   readonly hint: string;
+  readonly spending: KeySpending;
   readonly createdAt: number;
   readonly lastUsedAt: number | null;
   readonly lastUsedIp: string | null;
@@ -22,6 +25,9 @@ export interface KeyCredential {
   readonly hash: string;
   readonly revoked: boolean;
   readonly accountStatus: AccountStatus;
+  readonly spending: KeySpending;
+  /** The account's live subscriptions, read with the key so a request needs one cached lookup. */
+  readonly subscriptions: AccountSubscriptions;
 }
 
 export interface KeyUse {
@@ -46,6 +52,9 @@ export interface KeyStore {
   insert(key: ApiKeyRecord & { readonly hash: string }): Promise<void>;
   listForAccount(accountId: string): Promise<ApiKeyRecord[]>;
   revoke(keyId: string, now: number): Promise<RevokeOutcome>;
+  find(keyId: string): Promise<ApiKeyRecord | undefined>;
+  /** False when no such key exists. */
+  updateSpending(keyId: string, spending: KeySpending): Promise<boolean>;
 }
 
 /** HMAC of keys with the operator's secret; equality in constant time. */

@@ -1,13 +1,28 @@
 import type { Micros } from '../domain/money.js';
+import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
+import type { Pool, PoolPart } from '../domain/waterfall.js';
 
 export interface HoldToPlace {
   readonly id: string;
-  readonly accountId: string;
-  readonly keyId: string;
   readonly requestId: string;
-  readonly amount: Micros;
+  readonly scope: SpendScope;
   readonly now: number;
   readonly expiresAt: number;
+}
+
+/**
+ * Decides a hold from the scope's usage at the moment of placing it: the parts to reserve in each
+ * pool (waterfall order), or undefined to refuse. It runs inside the ledger's atomic step.
+ */
+export type HoldDecision = (usage: PoolUsage) => readonly PoolPart[] | undefined;
+
+export type PlaceOutcome = 'placed' | 'refused' | 'unknown-account';
+
+export interface Settlement {
+  /** False when the hold was no longer open (released by the sweeper): nothing was charged. */
+  readonly settled: boolean;
+  /** What each pool was charged, in waterfall order. */
+  readonly charged: readonly PoolPart[];
 }
 
 /** One request's outcome, written with its settlement or release. */
@@ -25,6 +40,8 @@ export interface UsageRecord {
   /** `upstream` when the provider reported usage; `estimated` for an interrupted or usage-less response. */
   readonly usageSource: 'upstream' | 'estimated' | 'none';
   readonly costMicros: Micros;
+  /** Filled in by the ledger at settlement: what each pool paid. */
+  readonly pools?: Partial<Record<Pool, Micros>>;
   readonly status: number;
   readonly latencyMs: number;
   readonly clientIp: string;
@@ -38,20 +55,28 @@ export interface LedgerEntry {
   readonly id: string;
   readonly accountId: string;
   readonly kind: LedgerKind;
+  readonly pool: Pool;
+  readonly keyId: string | null;
   readonly amount: Micros;
   readonly holdId: string | null;
   readonly note: string | null;
   readonly createdAt: number;
+  /** When the request's hold was placed: the period or window its charge counts in. */
+  readonly periodAt: number;
 }
 
 /**
- * The append-only ledger. Every change of an account's available balance is an entry, written in
- * the same transaction as the balance, so the balance always equals the sum of the entries.
- * A hold subtracts its amount; a settlement subtracts the charge; the release gives the hold back.
+ * The append-only ledger. Every entry belongs to a pool (prepaid credit, the subscription budget,
+ * the Pro chat quota). Prepaid entries are written in the same transaction as the account's
+ * balance, so the balance always equals the sum of its prepaid entries; the other pools' spend in a
+ * period is the sum of their entries placed in it. A hold subtracts its amount; a settlement
+ * subtracts the charge; the release gives the hold back.
  */
 export interface Ledger {
   /** Prepaid credit not held by a request in flight; undefined for an unknown account. */
   available(accountId: string): Promise<Micros | undefined>;
+  /** Spend in each pool of the scope now, holds in flight included; undefined for an unknown account. */
+  usage(scope: SpendScope, now: number): Promise<PoolUsage | undefined>;
   credit(entry: {
     id: string;
     accountId: string;
@@ -59,10 +84,13 @@ export interface Ledger {
     note: string;
     now: number;
   }): Promise<boolean>;
-  /** Atomic: succeeds only if the available balance covers the amount at the moment of writing. */
-  placeHold(hold: HoldToPlace): Promise<boolean>;
-  /** Charges at most the held amount and releases the hold; false if the hold was no longer open. */
-  settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<boolean>;
+  /**
+   * Atomic: reads the scope's usage, asks `decide`, and reserves what it decided, with nothing able
+   * to interleave, so no pool can be promised twice.
+   */
+  placeHold(hold: HoldToPlace, decide: HoldDecision): Promise<PlaceOutcome>;
+  /** Charges at most the held amount, pool by pool in waterfall order, and releases the rest. */
+  settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<Settlement>;
   /** Gives the whole hold back; false if the hold was no longer open. */
   release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean>;
   /** Releases holds whose request died without settling (a crash, a hung upstream). */

@@ -1,5 +1,6 @@
+import { AUTO_TOPUP_OFF } from '../domain/auto-topup.js';
 import { type Micros, microsToWholeCents } from '../domain/money.js';
-import type { Account, AccountStore } from '../ports/accounts.js';
+import type { Account, AccountStore, TopupRequest } from '../ports/accounts.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Clock } from '../ports/system.js';
 
@@ -52,6 +53,32 @@ export class AccountService {
     });
     const account = credited ? await this.accounts.find(accountId) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${accountId}` };
+  }
+
+  /** Turns auto top-up on with a threshold and an amount, or off (`undefined`). */
+  async setAutoTopup(
+    accountId: string,
+    settings: { thresholdMicros: Micros; amountMicros: Micros } | undefined,
+  ): Promise<AccountResult<Account>> {
+    const inRange = (micros: Micros) =>
+      Number.isSafeInteger(micros) && micros > 0 && micros <= MAX_CREDIT_MICROS;
+    if (settings && !inRange(settings.thresholdMicros))
+      return { ok: false, error: 'the threshold must be more than 0 and at most 1000000 USD' };
+    if (settings && !inRange(settings.amountMicros))
+      return { ok: false, error: 'the top-up amount must be more than 0 and at most 1000000 USD' };
+    const changed = await this.accounts.setAutoTopup(
+      accountId,
+      settings ? { enabled: true, ...settings } : AUTO_TOPUP_OFF,
+    );
+    this.afterChange();
+    const account = changed ? await this.accounts.find(accountId) : undefined;
+    return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${accountId}` };
+  }
+
+  async topupRequests(accountId: string): Promise<AccountResult<TopupRequest[]>> {
+    if (!(await this.accounts.find(accountId)))
+      return { ok: false, error: `no account with id ${accountId}` };
+    return { ok: true, value: await this.accounts.topupRequests(accountId) };
   }
 
   async find(id: string): Promise<Account | undefined> {

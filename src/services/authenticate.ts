@@ -1,11 +1,15 @@
 import { type KeyType, parseApiKey } from '../domain/api-key.js';
 import { type Failure, failure } from '../domain/errors.js';
+import type { KeySpending } from '../domain/key-spending.js';
+import type { AccountSubscriptions } from '../domain/plans.js';
 import type { CredentialLookup, KeyHasher } from '../ports/keys.js';
 
 export interface Principal {
   readonly keyId: string;
   readonly accountId: string;
   readonly keyType: KeyType;
+  readonly spending: KeySpending;
+  readonly subscriptions: AccountSubscriptions;
 }
 
 export type AuthOutcome =
@@ -93,7 +97,13 @@ export class Authenticator {
     if (credential.accountStatus !== 'active') return denied(failure('account_suspended'));
     return {
       ok: true,
-      principal: { keyId: credential.keyId, accountId: credential.accountId, keyType: credential.type },
+      principal: {
+        keyId: credential.keyId,
+        accountId: credential.accountId,
+        keyType: credential.type,
+        spending: credential.spending,
+        subscriptions: credential.subscriptions,
+      },
     };
   }
 }

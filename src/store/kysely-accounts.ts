@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Account, AccountStatus, AccountStore } from '../ports/accounts.js';
+import type { AutoTopup } from '../domain/auto-topup.js';
+import type { Account, AccountStatus, AccountStore, TopupRequest } from '../ports/accounts.js';
 import type { AccountsTable, Database } from './tables.js';
 
 function toAccount(row: AccountsTable): Account {
@@ -8,6 +9,11 @@ function toAccount(row: AccountsTable): Account {
     email: row.email,
     status: row.status as AccountStatus,
     availableMicros: Number(row.available_micros),
+    autoTopup: {
+      enabled: row.auto_topup_enabled === 1,
+      thresholdMicros: Number(row.auto_topup_threshold_micros),
+      amountMicros: Number(row.auto_topup_amount_micros),
+    },
     createdAt: Number(row.created_at),
   };
 }
@@ -22,6 +28,9 @@ export class KyselyAccountStore implements AccountStore {
       status: 'active',
       available_micros: 0,
       created_at: input.now,
+      auto_topup_enabled: 0,
+      auto_topup_threshold_micros: 0,
+      auto_topup_amount_micros: 0,
     };
     const inserted = await this.db
       .insertInto('accounts')
@@ -43,5 +52,36 @@ export class KyselyAccountStore implements AccountStore {
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  async setAutoTopup(id: string, settings: AutoTopup): Promise<boolean> {
+    const result = await this.db
+      .updateTable('accounts')
+      .set({
+        auto_topup_enabled: settings.enabled ? 1 : 0,
+        auto_topup_threshold_micros: settings.thresholdMicros,
+        auto_topup_amount_micros: settings.amountMicros,
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async topupRequests(accountId: string): Promise<TopupRequest[]> {
+    const rows = await this.db
+      .selectFrom('topup_requests')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      accountId: row.account_id,
+      amountMicros: Number(row.amount_micros),
+      balanceMicros: Number(row.balance_micros),
+      status: row.status as TopupRequest['status'],
+      createdAt: Number(row.created_at),
+    }));
   }
 }

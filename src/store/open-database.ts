@@ -3,12 +3,14 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/2026-11-24-initial.js';
+import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
 /** Migrations are listed here rather than read from a folder, so the compiled build needs no file scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-initial': initial,
+  '2026-11-25-waterfall': waterfall,
 };
 
 const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,8 +1,31 @@
 import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
 import type { KeyType } from '../domain/api-key.js';
+import type { Subscription } from '../domain/plans.js';
 import type { AccountStatus } from '../ports/accounts.js';
 import type { CredentialLookup, KeyCredential, KeyUse, KeyUseSink } from '../ports/keys.js';
 import type { DataVersionWatch } from './data-version-watch.js';
+import { spendingOf } from './kysely-keys.js';
+
+interface CredentialRow {
+  key_id: string;
+  account_id: string;
+  type: KeyType;
+  hash: string;
+  revoked_at: number | null;
+  status: AccountStatus;
+  billing: string;
+  overflow: number;
+  limit_micros: number | null;
+  limit_period: string | null;
+  inference_plan: string | null;
+  inference_since: number | null;
+  chat_plan: string | null;
+  chat_since: number | null;
+}
+
+function subscription(planId: string | null, since: number | null): Subscription | undefined {
+  return planId === null || since === null ? undefined : { planId, startedAt: since };
+}
 
 /** The key reads and writes of the request path, prepared once (see sqlite-ledger.ts for why not through Kysely). */
 export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
@@ -26,9 +49,17 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
     this.touchAll = db.transaction((uses: readonly KeyUse[]) => {
       for (const use of uses) this.touch.run(use.at, use.ip, use.keyId);
     });
+    // The account's live subscriptions come along, so that billing needs no second lookup.
     this.byHash = db.prepare(
-      `SELECT k.id AS key_id, k.account_id, k.type, k.hash, k.revoked_at, a.status
+      `SELECT k.id AS key_id, k.account_id, k.type, k.hash, k.revoked_at, a.status,
+              k.billing, k.overflow, k.limit_micros, k.limit_period,
+              si.plan_id AS inference_plan, si.started_at AS inference_since,
+              sc.plan_id AS chat_plan, sc.started_at AS chat_since
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
+         LEFT JOIN subscriptions si
+           ON si.account_id = k.account_id AND si.kind = 'inference' AND si.canceled_at IS NULL
+         LEFT JOIN subscriptions sc
+           ON sc.account_id = k.account_id AND sc.kind = 'chat' AND sc.canceled_at IS NULL
         WHERE k.hash = ?`,
     );
   }
@@ -49,16 +80,7 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
   }
 
   private read(hash: string): KeyCredential | undefined {
-    const row = this.byHash.get(hash) as
-      | {
-          key_id: string;
-          account_id: string;
-          type: KeyType;
-          hash: string;
-          revoked_at: number | null;
-          status: AccountStatus;
-        }
-      | undefined;
+    const row = this.byHash.get(hash) as CredentialRow | undefined;
     if (!row) return undefined;
     return {
       keyId: row.key_id,
@@ -67,6 +89,11 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
       hash: row.hash,
       revoked: row.revoked_at !== null,
       accountStatus: row.status,
+      spending: spendingOf(row),
+      subscriptions: {
+        inference: subscription(row.inference_plan, row.inference_since),
+        chat: subscription(row.chat_plan, row.chat_since),
+      },
     };
   }
 

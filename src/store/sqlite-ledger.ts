@@ -1,34 +1,50 @@
 import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
 import type { Micros } from '../domain/money.js';
-import type { HoldToPlace, Ledger, LedgerEntry, LedgerKind, UsageRecord } from '../ports/ledger.js';
+import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
+import { type Pool, type PoolPart, splitCharge } from '../domain/waterfall.js';
+import type {
+  HoldDecision,
+  HoldToPlace,
+  Ledger,
+  LedgerEntry,
+  LedgerKind,
+  PlaceOutcome,
+  Settlement,
+  UsageRecord,
+} from '../ports/ledger.js';
 import { BatchedInsert } from './batched-insert.js';
 import type { DataVersionWatch } from './data-version-watch.js';
+import { SqliteAutoTopup } from './sqlite-auto-topup.js';
+import { SqlitePoolSpend } from './sqlite-pool-spend.js';
 
 /**
  * The ledger on SQLite, built for the request path.
  *
- * Balances are decided in memory and written behind in batches. Node runs one request's check and
- * debit without interleaving, so "available >= hold, then reserve" in memory cannot be raced; a
- * SQLite database is served by one Tollgate process (server-lock.ts; scale-out is PostgreSQL's job).
+ * Balances and pool spend are decided in memory and written behind in batches. Node runs one
+ * request's check and reservation without interleaving, so "every pool has room, then reserve" in
+ * memory cannot be raced; a SQLite database is served by one Tollgate process (server-lock.ts;
+ * scale-out is PostgreSQL's job).
  *
- * A hold lives in memory while its request runs. When the request settles or is released, its hold,
- * settlement and release entries are queued together, and once per event-loop turn the queue is
- * written in one transaction (multi-row INSERTs, one UPDATE per account) and committed: group
- * commit. A commit costs about 100 µs here against a few µs a row, so under load many requests share
- * one. The database therefore never holds a half-finished request: after a crash there is no hold
- * to recover, and the balance equals the sum of the entries at every commit.
+ * A hold lives in memory while its request runs. When the request settles or is released, its
+ * hold, settlement and release entries (one triple per pool it drew on) are queued together, and
+ * once per event-loop turn the queue is written in one transaction (multi-row INSERTs, one UPDATE
+ * per account) and committed: group commit. A commit costs about 100 µs here against a few µs a
+ * row, so under load many requests share one. The database therefore never holds a half-finished
+ * request: after a crash there is no hold to recover, and the balance equals the sum of the
+ * prepaid entries at every commit.
  *
  * Durability is not traded away: credits and settlements resolve only after the COMMIT containing
  * them, and callers answer the client after that.
  *
  * Another process (the CLI adding credits) is noticed through DataVersionWatch; the in-memory
- * figures are then re-read.
+ * balances are then re-read.
  *
  * Plain SQL over prepared statements rather than Kysely here: measured, building and awaiting the
  * same queries through Kysely cost about three times the SQLite work itself. Kysely owns the schema.
  */
 interface OpenHold {
-  readonly accountId: string;
+  readonly scope: SpendScope;
+  readonly parts: readonly PoolPart[];
   readonly amount: Micros;
   readonly placedAt: number;
   readonly expiresAt: number;
@@ -39,7 +55,18 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-const ENTRY_COLUMNS = ['id', 'account_id', 'kind', 'amount_micros', 'hold_id', 'note', 'created_at'];
+const ENTRY_COLUMNS = [
+  'id',
+  'account_id',
+  'kind',
+  'pool',
+  'amount_micros',
+  'hold_id',
+  'key_id',
+  'note',
+  'created_at',
+  'period_at',
+];
 const USAGE_COLUMNS = [
   'request_id',
   'account_id',
@@ -52,6 +79,7 @@ const USAGE_COLUMNS = [
   'completion_tokens',
   'usage_source',
   'cost_micros',
+  'pools',
   'status',
   'latency_ms',
   'client_ip',
@@ -59,10 +87,16 @@ const USAGE_COLUMNS = [
   'created_at',
 ];
 
+function prepaidPart(parts: readonly PoolPart[]): Micros {
+  let amount = 0;
+  for (const part of parts) if (part.pool === 'prepaid') amount += part.amount;
+  return amount;
+}
+
 export class SqliteLedger implements Ledger {
-  /** Available balance per account: committed, plus changes queued, minus holds in flight. */
+  /** Available prepaid balance per account: committed, plus changes queued, minus holds in flight. */
   private readonly known = new Map<string, Micros>();
-  /** Held by requests in flight, per account; never written until the request ends. */
+  /** Prepaid credit held by requests in flight, per account; never written until the request ends. */
   private readonly reserved = new Map<string, Micros>();
   private queuedDelta = new Map<string, Micros>();
   private queuedEntries: unknown[][] = [];
@@ -76,13 +110,15 @@ export class SqliteLedger implements Ledger {
   private readonly addToAccount: Statement<[Micros, string]>;
   private readonly selectAvailable: Statement<[string]>;
   private readonly selectEntries: Statement<[string]>;
+  private readonly spend: SqlitePoolSpend;
+  private readonly topup: SqliteAutoTopup;
 
   constructor(
     private readonly db: BetterSqlite,
     private readonly watch: DataVersionWatch,
     private readonly newId: (prefix: string) => string,
   ) {
-    watch.onExternalChange(() => this.known.clear());
+    watch.onExternalChange(() => this.forgetBalances());
     this.entryInsert = new BatchedInsert(db, 'ledger_entries', ENTRY_COLUMNS);
     this.usageInsert = new BatchedInsert(db, 'usage_records', USAGE_COLUMNS);
     this.addToAccount = db.prepare(
@@ -90,12 +126,26 @@ export class SqliteLedger implements Ledger {
     );
     this.selectAvailable = db.prepare('SELECT available_micros FROM accounts WHERE id = ?');
     this.selectEntries = db.prepare(
-      'SELECT id, account_id, kind, amount_micros, hold_id, note, created_at FROM ledger_entries WHERE account_id = ? ORDER BY rowid',
+      `SELECT id, account_id, kind, pool, key_id, amount_micros, hold_id, note, created_at, period_at
+         FROM ledger_entries WHERE account_id = ? ORDER BY rowid`,
     );
+    // Loading a pool's spend reads the ledger, so whatever is queued is committed first.
+    this.spend = new SqlitePoolSpend(db, () => this.flush());
+    this.topup = new SqliteAutoTopup(db);
+  }
+
+  /** Re-read balances and auto top-up settings on next use: after the CLI or another service changed them. */
+  forgetBalances(): void {
+    this.known.clear();
+    this.topup.forget();
   }
 
   async available(accountId: string): Promise<Micros | undefined> {
     return this.availableNow(accountId);
+  }
+
+  async usage(scope: SpendScope, now: number): Promise<PoolUsage | undefined> {
+    return this.usageNow(scope, now);
   }
 
   async credit(entry: {
@@ -107,51 +157,72 @@ export class SqliteLedger implements Ledger {
   }): Promise<boolean> {
     if (this.availableNow(entry.accountId) === undefined) return false;
     this.change(entry.accountId, entry.amount, entry.amount);
-    this.queuedEntries.push([entry.id, entry.accountId, 'credit', entry.amount, null, entry.note, entry.now]);
+    this.queuedEntries.push([
+      entry.id,
+      entry.accountId,
+      'credit',
+      'prepaid',
+      entry.amount,
+      null,
+      null,
+      entry.note,
+      entry.now,
+      entry.now,
+    ]);
     await this.durable();
     return true;
   }
 
-  async placeHold(hold: HoldToPlace): Promise<boolean> {
-    const available = this.availableNow(hold.accountId);
-    // The check and the debit run without an await between them: no other request can interleave.
-    if (available === undefined || available < hold.amount) return false;
-    this.known.set(hold.accountId, available - hold.amount);
-    this.addTo(this.reserved, hold.accountId, hold.amount);
-    this.holds.set(hold.id, {
-      accountId: hold.accountId,
-      amount: hold.amount,
-      placedAt: hold.now,
-      expiresAt: hold.expiresAt,
-    });
-    return true;
+  async placeHold(hold: HoldToPlace, decide: HoldDecision): Promise<PlaceOutcome> {
+    // From reading the usage to reserving, nothing awaits: no other request can interleave.
+    const usage = this.usageNow(hold.scope, hold.now);
+    if (!usage) return 'unknown-account';
+    const parts = decide(usage);
+    if (!parts) return 'refused';
+    const { scope } = hold;
+    let amount = 0;
+    for (const part of parts) amount += part.amount;
+    const prepaid = prepaidPart(parts);
+    if (prepaid > usage.prepaidAvailable)
+      throw new Error('a hold may not take more prepaid credit than is available');
+    if (prepaid > 0) {
+      this.known.set(scope.accountId, usage.prepaidAvailable - prepaid);
+      this.addTo(this.reserved, scope.accountId, prepaid);
+    }
+    this.spend.reserve(scope, parts, amount);
+    this.holds.set(hold.id, { scope, parts, amount, placedAt: hold.now, expiresAt: hold.expiresAt });
+    return 'placed';
   }
 
-  async settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<boolean> {
+  async settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<Settlement> {
     const hold = this.close(holdId);
-    if (!hold) return false;
-    // Never more than was held: the hold was the promise that the balance could pay.
-    const charged = Math.min(charge, hold.amount);
-    this.change(hold.accountId, hold.amount - charged, -charged);
-    const at = usage.createdAt;
-    this.queuedEntries.push(
-      [this.newId('led'), hold.accountId, 'hold', -hold.amount, holdId, null, hold.placedAt],
-      [this.newId('led'), hold.accountId, 'settle', -charged, holdId, null, at],
-      [this.newId('led'), hold.accountId, 'release', hold.amount, holdId, null, at],
-    );
-    this.queuedUsage.push(usageRow({ ...usage, costMicros: charged }));
+    if (!hold) return { settled: false, charged: [] };
+    // Never more than was held: the hold was the promise that the pools could pay.
+    const charged = splitCharge(hold.parts, Math.min(charge, hold.amount));
+    const { accountId } = hold.scope;
+    const prepaidHeld = prepaidPart(hold.parts);
+    const prepaidCharged = prepaidPart(charged);
+    this.change(accountId, prepaidHeld - prepaidCharged, -prepaidCharged);
+    this.spend.settle(hold.scope, hold.placedAt, hold.parts, hold.amount, charged);
+    this.queueTriples(holdId, hold, charged, usage.createdAt);
+    const pools: Partial<Record<Pool, Micros>> = {};
+    let total = 0;
+    for (const part of charged) {
+      pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
+      total += part.amount;
+    }
+    this.queuedUsage.push(usageRow({ ...usage, costMicros: total, pools }));
+    if (prepaidCharged > 0) this.askForTopup(accountId, usage.createdAt);
     await this.durable();
-    return true;
+    return { settled: true, charged };
   }
 
   async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
     const hold = this.close(holdId);
     if (!hold) return false;
-    this.change(hold.accountId, hold.amount, 0);
-    this.queuedEntries.push(
-      [this.newId('led'), hold.accountId, 'hold', -hold.amount, holdId, null, hold.placedAt],
-      [this.newId('led'), hold.accountId, 'release', hold.amount, holdId, null, now],
-    );
+    this.change(hold.scope.accountId, prepaidPart(hold.parts), 0);
+    this.spend.release(hold.scope, hold.parts, hold.amount);
+    this.queueTriples(holdId, hold, undefined, now);
     if (usage) this.queuedUsage.push(usageRow(usage));
     await this.durable();
     return true;
@@ -170,19 +241,25 @@ export class SqliteLedger implements Ledger {
       id: string;
       account_id: string;
       kind: LedgerKind;
+      pool: Pool;
+      key_id: string | null;
       amount_micros: number;
       hold_id: string | null;
       note: string | null;
       created_at: number;
+      period_at: number;
     }[];
     return rows.map((row) => ({
       id: row.id,
       accountId: row.account_id,
       kind: row.kind,
+      pool: row.pool,
+      keyId: row.key_id,
       amount: row.amount_micros,
       holdId: row.hold_id,
       note: row.note,
       createdAt: row.created_at,
+      periodAt: row.period_at,
     }));
   }
 
@@ -194,6 +271,7 @@ export class SqliteLedger implements Ledger {
     const deltas = this.queuedDelta;
     const entries = this.queuedEntries;
     const usage = this.queuedUsage;
+    const topups = this.topup.takeQueued();
     this.waiters = [];
     this.queuedDelta = new Map();
     this.queuedEntries = [];
@@ -203,17 +281,73 @@ export class SqliteLedger implements Ledger {
         .transaction(() => {
           this.entryInsert.run(entries);
           this.usageInsert.run(usage);
+          this.topup.write(topups);
           for (const [accountId, delta] of deltas) if (delta !== 0) this.addToAccount.run(delta, accountId);
         })
         .immediate();
     } catch (error) {
       // Nothing of this batch was written: forget what memory believed, so that the next figures
       // come from the database (and the holds still in flight) alone.
-      this.known.clear();
+      this.forgetBalances();
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
     for (const waiter of waiters) waiter.resolve();
+  }
+
+  /** One hold, settle and release entry per pool the request drew on; no settle when released. */
+  private queueTriples(holdId: string, hold: OpenHold, charged: readonly PoolPart[] | undefined, at: number) {
+    const { accountId, keyId } = hold.scope;
+    hold.parts.forEach((part, i) => {
+      const p = part.pool;
+      this.queuedEntries.push([
+        this.newId('led'),
+        accountId,
+        'hold',
+        p,
+        -part.amount,
+        holdId,
+        keyId,
+        null,
+        hold.placedAt,
+        hold.placedAt,
+      ]);
+      if (charged) {
+        const amount = charged[i]?.amount ?? 0;
+        this.queuedEntries.push([
+          this.newId('led'),
+          accountId,
+          'settle',
+          p,
+          -amount,
+          holdId,
+          keyId,
+          null,
+          at,
+          hold.placedAt,
+        ]);
+      }
+      this.queuedEntries.push([
+        this.newId('led'),
+        accountId,
+        'release',
+        p,
+        part.amount,
+        holdId,
+        keyId,
+        null,
+        at,
+        hold.placedAt,
+      ]);
+    });
+  }
+
+  private askForTopup(accountId: string, now: number): void {
+    const available = this.known.get(accountId);
+    if (available === undefined) return;
+    // The balance the settlement left: what is available plus what requests in flight still hold.
+    const balance = available + (this.reserved.get(accountId) ?? 0);
+    this.topup.consider(accountId, balance, now, this.newId('topup'));
   }
 
   private durable(): Promise<void> {
@@ -231,7 +365,8 @@ export class SqliteLedger implements Ledger {
     const hold = this.holds.get(holdId);
     if (!hold) return undefined;
     this.holds.delete(holdId);
-    this.addTo(this.reserved, hold.accountId, -hold.amount);
+    const prepaid = prepaidPart(hold.parts);
+    if (prepaid > 0) this.addTo(this.reserved, hold.scope.accountId, -prepaid);
     return hold;
   }
 
@@ -246,6 +381,12 @@ export class SqliteLedger implements Ledger {
     const next = (map.get(accountId) ?? 0) + delta;
     if (next === 0) map.delete(accountId);
     else map.set(accountId, next);
+  }
+
+  private usageNow(scope: SpendScope, now: number): PoolUsage | undefined {
+    const prepaidAvailable = this.availableNow(scope.accountId);
+    if (prepaidAvailable === undefined) return undefined;
+    return { prepaidAvailable, ...this.spend.usage(scope, now) };
   }
 
   private availableNow(accountId: string): Micros | undefined {
@@ -274,6 +415,7 @@ function usageRow(u: UsageRecord): unknown[] {
     u.completionTokens,
     u.usageSource,
     u.costMicros,
+    JSON.stringify(u.pools ?? {}),
     u.status,
     u.latencyMs,
     u.clientIp,

@@ -5,6 +5,9 @@ export interface AccountsTable {
   status: string;
   available_micros: number;
   created_at: number;
+  auto_topup_enabled: number;
+  auto_topup_threshold_micros: number;
+  auto_topup_amount_micros: number;
 }
 
 export interface ApiKeysTable {
@@ -18,6 +21,10 @@ export interface ApiKeysTable {
   last_used_at: number | null;
   last_used_ip: string | null;
   revoked_at: number | null;
+  billing: string;
+  overflow: number;
+  limit_micros: number | null;
+  limit_period: string | null;
 }
 
 export interface LedgerEntriesTable {
@@ -28,6 +35,9 @@ export interface LedgerEntriesTable {
   hold_id: string | null;
   note: string | null;
   created_at: number;
+  pool: string;
+  key_id: string | null;
+  period_at: number | null;
 }
 
 export interface UsageRecordsTable {
@@ -47,6 +57,25 @@ export interface UsageRecordsTable {
   client_ip: string;
   user_agent: string;
   created_at: number;
+  pools: string;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  plan_id: string;
+  started_at: number;
+  canceled_at: number | null;
+}
+
+export interface TopupRequestsTable {
+  id: string;
+  account_id: string;
+  amount_micros: number;
+  balance_micros: number;
+  status: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -54,4 +83,6 @@ export interface Database {
   api_keys: ApiKeysTable;
   ledger_entries: LedgerEntriesTable;
   usage_records: UsageRecordsTable;
+  subscriptions: SubscriptionsTable;
+  topup_requests: TopupRequestsTable;
 }

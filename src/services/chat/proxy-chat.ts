@@ -8,7 +8,7 @@ import type { UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js';
 import type { Principal } from '../authenticate.js';
-import type { Billing, Hold } from '../billing.js';
+import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
 import type { GenerationEndpoint, GenerationRequest } from './generation-endpoint.js';
@@ -90,8 +90,7 @@ export class ChatCompletions {
       );
     }
     const admission = await this.billing.admit({
-      accountId: principal.accountId,
-      keyId: principal.keyId,
+      principal,
       requestId: context.requestId,
       // The dearest deployment's price: the hold must cover whichever one ends up serving.
       price: model.holdPrice,

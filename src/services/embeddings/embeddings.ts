@@ -6,7 +6,7 @@ import type { ClientChannel } from '../../ports/client-channel.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure } from '../../ports/upstream.js';
 import type { Principal } from '../authenticate.js';
-import type { Billing, Hold } from '../billing.js';
+import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
@@ -71,8 +71,7 @@ export class Embeddings {
       return failure('invalid_request', `The model '${request.model}' does not serve embeddings.`, 'model');
     }
     const admission = await this.billing.admit({
-      accountId: principal.accountId,
-      keyId: principal.keyId,
+      principal,
       requestId: context.requestId,
       price: { ...model.holdPrice, outputMicrosPerMillion: 0 },
       promptTokensCeiling: inputTokensCeiling(request.input),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AccountService } from '../../../services/accounts.js';
 import type { Authenticator } from '../../../services/authenticate.js';
+import type { BalanceReader } from '../../../services/billing/balances.js';
 import type { ModelCatalogue } from '../../../services/catalogue.js';
 import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
 import type { Embeddings } from '../../../services/embeddings/embeddings.js';
@@ -12,26 +12,31 @@ import { balanceRoutes } from './balance.js';
 import { modelRoutes } from './models.js';
 import { proxiedPost } from './proxied-post.js';
 
-export interface InferenceApiDeps {
+export interface ApiDeps {
   readonly authenticator: Authenticator;
   readonly uses: KeyUseRecorder;
   readonly catalogue: ModelCatalogue;
   readonly chat: ChatCompletions;
   readonly completions: ChatCompletions;
   readonly embeddings: Embeddings;
-  readonly accounts: AccountService;
+  readonly balances: BalanceReader;
   readonly startedAt: number;
 }
 
-/** The inference API at /v1: inference keys only, Bearer on every request, model discovery included. */
-export async function inferenceApi(app: FastifyInstance, deps: InferenceApiDeps): Promise<void> {
-  const base = { path: '/v1', accepts: 'inference' } as const;
+export interface BaseOptions extends ApiDeps {
+  /** The path this instance of the API is served at: the base itself or one of its aliases. */
+  readonly path: string;
+}
+
+/** The inference API at /v1 (and its aliases): inference keys only, Bearer on every request, model discovery included. */
+export async function inferenceApi(app: FastifyInstance, deps: BaseOptions): Promise<void> {
+  const base = { path: deps.path, accepts: 'inference' } as const;
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
-  balanceRoutes(app, deps.accounts);
+  balanceRoutes(app, deps.balances);
   proxiedPost(app, '/chat/completions', deps.chat, base.path);
   proxiedPost(app, '/completions', deps.completions, base.path);
   proxiedPost(app, '/embeddings', deps.embeddings, base.path);
-  // Unknown routes under /v1 are authenticated first (the hook above applies), then reported.
+  // Unknown routes under the base are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }

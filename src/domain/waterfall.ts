@@ -1,0 +1,96 @@
+import { planHold } from './hold-plan.js';
+import type { Micros } from './money.js';
+import type { ModelPrice } from './pricing.js';
+
+/**
+ * The billing waterfall. A request draws on, in order:
+ *   1. its key's spend limit (a cap on everything the key spends, not a pool of money),
+ *   2. the primary pool: the subscription's included budget for subscription keys, the Pro chat
+ *      quota for chat-agent keys (prepaid keys have none),
+ *   3. prepaid credit: always for prepaid keys, otherwise only when the key's overflow is on.
+ * The hold takes from the primary pool first and from prepaid credit for the rest; the settlement
+ * charges in the same order.
+ */
+export type Pool = 'prepaid' | 'subscription' | 'agent_quota';
+/** What a 402 names as the thing that ran out. */
+export type ExhaustedPool = Pool | 'key_limit';
+
+/** Room so large that it never binds; 2^50 micro-USD can be added to another without losing precision. */
+export const UNLIMITED: Micros = 2 ** 50;
+
+/** What each pool can still give one request, read by the ledger in the same step as the hold. */
+export interface PoolRoom {
+  /** Undefined: the key has no spend limit. */
+  readonly keyLimit: Micros | undefined;
+  readonly primary: { readonly pool: 'subscription' | 'agent_quota'; readonly room: Micros } | undefined;
+  /** Undefined: this key may not spend prepaid credit. */
+  readonly prepaid: Micros | undefined;
+}
+
+export interface PoolPart {
+  readonly pool: Pool;
+  readonly amount: Micros;
+}
+
+export interface WaterfallRequest {
+  readonly price: ModelPrice;
+  readonly promptTokensCeiling: number;
+  readonly requestedMaxTokens: number | undefined;
+  readonly modelMaxOutputTokens: number;
+}
+
+export type WaterfallPlan =
+  | {
+      readonly kind: 'hold';
+      readonly holdMicros: Micros;
+      readonly maxTokens: number;
+      /** In waterfall order, without empty parts. */
+      readonly parts: readonly PoolPart[];
+    }
+  | {
+      readonly kind: 'refused';
+      readonly exhausted: ExhaustedPool;
+      /** What the pools together could give. */
+      readonly available: Micros;
+      /** Set when the client's max_tokens was too many: the most the pools pay for. */
+      readonly affordableTokens: number | undefined;
+    };
+
+function exhaustedPool(room: PoolRoom, fromPools: Micros): ExhaustedPool {
+  if (room.keyLimit !== undefined && room.keyLimit < fromPools) return 'key_limit';
+  if (room.prepaid !== undefined) return 'prepaid';
+  return room.primary?.pool ?? 'prepaid';
+}
+
+/** Plans one request's hold across the pools, or names the pool whose lack refuses it. */
+export function planWaterfall(request: WaterfallRequest, room: PoolRoom): WaterfallPlan {
+  const fromPools = Math.min(UNLIMITED, (room.primary?.room ?? 0) + (room.prepaid ?? 0));
+  const available = Math.min(fromPools, room.keyLimit ?? UNLIMITED);
+  const plan = planHold({ ...request, available });
+  if (plan.kind !== 'hold') {
+    return {
+      kind: 'refused',
+      exhausted: exhaustedPool(room, fromPools),
+      available,
+      affordableTokens: plan.kind === 'requested-unaffordable' ? plan.affordableTokens : undefined,
+    };
+  }
+  const parts: PoolPart[] = [];
+  const fromPrimary = Math.min(plan.holdMicros, room.primary?.room ?? 0);
+  if (room.primary && fromPrimary > 0) parts.push({ pool: room.primary.pool, amount: fromPrimary });
+  if (plan.holdMicros > fromPrimary) parts.push({ pool: 'prepaid', amount: plan.holdMicros - fromPrimary });
+  return { kind: 'hold', holdMicros: plan.holdMicros, maxTokens: plan.maxTokens, parts };
+}
+
+/**
+ * Splits a charge over the held parts in waterfall order: each pool pays up to what it held, so
+ * no pool is ever charged more than the hold reserved in it. The charge never exceeds the hold.
+ */
+export function splitCharge(parts: readonly PoolPart[], charge: Micros): PoolPart[] {
+  let left = charge;
+  return parts.map((part) => {
+    const amount = Math.min(left, part.amount);
+    left -= amount;
+    return { pool: part.pool, amount };
+  });
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { microsToWholeCents } from '../../../domain/money.js';
+import type { AgentWindowBalance, BalanceReader } from '../../../services/billing/balances.js';
+import { principalOf } from '../../auth-hook.js';
+import { isoTime, usedCents } from '../v1/balance.js';
+
+function windowJson(w: AgentWindowBalance) {
+  const { requests, usd, windowMs } = w.limit;
+  return {
+    window_hours: windowMs / 3_600_000,
+    requests_limit: requests ?? null,
+    requests_used: w.requestsUsed,
+    requests_remaining: requests === undefined ? null : Math.max(0, requests - w.requestsUsed),
+    usd_limit_cents: usd === undefined ? null : microsToWholeCents(usd),
+    usd_used_cents: usedCents(w.usdUsed),
+    usd_remaining_cents: usd === undefined ? null : microsToWholeCents(Math.max(0, usd - w.usdUsed)),
+    frees_at: isoTime(w.freesAt),
+  };
+}
+
+/**
+ * `GET …/agents/balance`: the Pro chat quota a chat-agent key spends first, and the prepaid balance
+ * it may overflow into. `agent_quota` is null when the account has no Pro chat plan.
+ */
+export function agentBalanceRoutes(app: FastifyInstance, balances: BalanceReader): void {
+  app.get('/balance', async (request) => {
+    const principal = principalOf(request);
+    const balance = await balances.of(principal.accountId, principal.subscriptions);
+    const quota = balance.agentQuota;
+    return {
+      balance_usd_cents: microsToWholeCents(balance.prepaidAvailable),
+      prepaid_overflow: principal.spending.overflow,
+      agent_quota: quota
+        ? { plan: quota.planId, resets_at: isoTime(quota.resetsAt), windows: quota.windows.map(windowJson) }
+        : null,
+    };
+  });
+}

@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import type { AccountSubscriptions, PlanKind } from '../domain/plans.js';
+import type { SubscriptionStore } from '../ports/subscriptions.js';
+import type { Database } from './tables.js';
+
+export class KyselySubscriptionStore implements SubscriptionStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async live(accountId: string): Promise<AccountSubscriptions> {
+    const rows = await this.db
+      .selectFrom('subscriptions')
+      .select(['kind', 'plan_id', 'started_at'])
+      .where('account_id', '=', accountId)
+      .where('canceled_at', 'is', null)
+      .execute();
+    const of = (kind: PlanKind) => {
+      const row = rows.find((r) => r.kind === kind);
+      return row ? { planId: row.plan_id, startedAt: Number(row.started_at) } : undefined;
+    };
+    return { inference: of('inference'), chat: of('chat') };
+  }
+
+  async start(input: { id: string; accountId: string; kind: PlanKind; planId: string; now: number }) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('subscriptions')
+        .set({ canceled_at: input.now })
+        .where('account_id', '=', input.accountId)
+        .where('kind', '=', input.kind)
+        .where('canceled_at', 'is', null)
+        .execute();
+      await tx
+        .insertInto('subscriptions')
+        .values({
+          id: input.id,
+          account_id: input.accountId,
+          kind: input.kind,
+          plan_id: input.planId,
+          started_at: input.now,
+          canceled_at: null,
+        })
+        .execute();
+    });
+  }
+
+  async cancel(accountId: string, kinds: readonly PlanKind[], now: number): Promise<number> {
+    if (kinds.length === 0) return 0;
+    const result = await this.db
+      .updateTable('subscriptions')
+      .set({ canceled_at: now })
+      .where('account_id', '=', accountId)
+      .where('kind', 'in', kinds)
+      .where('canceled_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+}

@@ -1,0 +1,121 @@
+import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
+import type { Micros } from '../domain/money.js';
+import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
+import type { Pool, PoolPart } from '../domain/waterfall.js';
+import { PeriodTally, RollingTally } from './spend-tallies.js';
+
+function partOf(parts: readonly PoolPart[], pool: Pool): Micros {
+  let amount = 0;
+  for (const part of parts) if (part.pool === pool) amount += part.amount;
+  return amount;
+}
+
+/**
+ * The spend of the pools that reset (subscription budget, Pro chat quota, key limits), kept in
+ * memory and loaded from the ledger's settled entries on first use. A charge counts in the period
+ * its hold was placed in, so a request in flight across a boundary is paid by the period that
+ * reserved it and the new period starts whole.
+ */
+export class SqlitePoolSpend {
+  private readonly keys = new PeriodTally();
+  private readonly subscriptions = new PeriodTally();
+  private readonly agents = new RollingTally();
+  private readonly keySpent: Statement<[string, string, number, number]>;
+  private readonly subscriptionSpent: Statement<[string, number, number]>;
+  private readonly agentSpend: Statement<[string, number]>;
+
+  constructor(
+    db: BetterSqlite,
+    /** Commits whatever is queued, so that a load reads every settled request. */
+    private readonly beforeLoad: () => void,
+  ) {
+    this.keySpent = db
+      .prepare(
+        `SELECT COALESCE(-SUM(amount_micros), 0) FROM ledger_entries
+          WHERE account_id = ? AND key_id = ? AND kind = 'settle' AND period_at >= ? AND period_at < ?`,
+      )
+      .pluck();
+    this.subscriptionSpent = db
+      .prepare(
+        `SELECT COALESCE(-SUM(amount_micros), 0) FROM ledger_entries
+          WHERE account_id = ? AND pool = 'subscription' AND kind = 'settle' AND period_at >= ? AND period_at < ?`,
+      )
+      .pluck();
+    this.agentSpend = db.prepare(
+      `SELECT period_at AS at, -amount_micros AS usd FROM ledger_entries
+        WHERE account_id = ? AND pool = 'agent_quota' AND kind = 'settle' AND period_at > ?
+        ORDER BY period_at`,
+    );
+  }
+
+  usage(scope: SpendScope, now: number): Omit<PoolUsage, 'prepaidAvailable'> {
+    const { accountId, keyId, keyLimit, primary } = scope;
+    const keySpent = keyLimit
+      ? this.keys.used(keyId, keyLimit.window.from, () => {
+          this.beforeLoad();
+          return Number(this.keySpent.get(accountId, keyId, keyLimit.window.from, keyLimit.window.until));
+        })
+      : 0;
+    let subscriptionSpent = 0;
+    if (primary?.pool === 'subscription' && primary.period) {
+      const { from, until } = primary.period.window;
+      subscriptionSpent = this.subscriptions.used(accountId, from, () => {
+        this.beforeLoad();
+        return Number(this.subscriptionSpent.get(accountId, from, until));
+      });
+    }
+    const limits = primary?.pool === 'agent_quota' ? (primary.limits ?? []) : [];
+    const agentWindows =
+      limits.length === 0
+        ? []
+        : this.agents.windows(
+            accountId,
+            now,
+            limits.map((l) => l.windowMs),
+            (since) => {
+              this.beforeLoad();
+              return this.agentSpend.all(accountId, since) as { at: number; usd: number }[];
+            },
+          );
+    return { keySpent, subscriptionSpent, agentWindows };
+  }
+
+  /** Called right after usage() for the same scope, in the same step: the tallies are loaded. */
+  reserve(scope: SpendScope, parts: readonly PoolPart[], amount: Micros): void {
+    this.move(scope, parts, amount);
+    const agent = partOf(parts, 'agent_quota');
+    if (agent > 0) this.agents.hold(scope.accountId, agent);
+  }
+
+  settle(
+    scope: SpendScope,
+    placedAt: number,
+    held: readonly PoolPart[],
+    amount: Micros,
+    charged: readonly PoolPart[],
+  ): void {
+    let total = 0;
+    for (const part of charged) total += part.amount;
+    this.move(scope, charged, total);
+    this.move(scope, held, amount, -1);
+    const agent = partOf(held, 'agent_quota');
+    if (agent > 0) {
+      this.agents.close(scope.accountId, agent, { at: placedAt, usd: partOf(charged, 'agent_quota') });
+    }
+  }
+
+  release(scope: SpendScope, held: readonly PoolPart[], amount: Micros): void {
+    this.move(scope, held, amount, -1);
+    const agent = partOf(held, 'agent_quota');
+    if (agent > 0) this.agents.close(scope.accountId, agent, undefined);
+  }
+
+  /** Adds (or with sign -1 takes back) parts to the fixed-period tallies of the hold's periods. */
+  private move(scope: SpendScope, parts: readonly PoolPart[], amount: Micros, sign = 1): void {
+    if (scope.keyLimit) this.keys.add(scope.keyId, scope.keyLimit.window.from, sign * amount);
+    const subscription = partOf(parts, 'subscription');
+    if (subscription > 0 && scope.primary?.pool === 'subscription' && scope.primary.period) {
+      this.subscriptions.add(scope.accountId, scope.primary.period.window.from, sign * subscription);
+    }
+  }
+}
