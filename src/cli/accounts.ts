@@ -11,6 +11,12 @@ export function accountJson(account: Account) {
     status: account.status,
     balance_micros: account.availableMicros,
     balance_usd: formatUsd(account.availableMicros),
+    auto_topup: account.autoTopup.enabled
+      ? {
+          threshold_usd: formatUsd(account.autoTopup.thresholdMicros),
+          amount_usd: formatUsd(account.autoTopup.amountMicros),
+        }
+      : null,
     created_at: new Date(account.createdAt).toISOString(),
   };
 }

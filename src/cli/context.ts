@@ -5,9 +5,13 @@ import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
 import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
+import { BalanceReader } from '../services/billing/balances.js';
+import { PlanCatalogue } from '../services/billing/plan-catalogue.js';
+import { SubscriptionService } from '../services/subscriptions.js';
 import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
 import { KyselyKeyStore } from '../store/kysely-keys.js';
+import { KyselySubscriptionStore } from '../store/kysely-subscriptions.js';
 import { type OpenDatabase, openSqlite } from '../store/open-database.js';
 import { SqliteLedger } from '../store/sqlite-ledger.js';
 
@@ -35,6 +39,9 @@ export async function withServices<T>(
   work: (services: {
     accounts: AccountService;
     keys: () => ApiKeyService;
+    subscriptions: SubscriptionService;
+    balances: BalanceReader;
+    plans: PlanCatalogue;
     config: Config;
     db: OpenDatabase['db'];
   }) => Promise<T>,
@@ -68,7 +75,16 @@ export async function withServices<T>(
         systemClock,
         (prefix) => newId(prefix),
       );
-    return await work({ accounts, keys, config, db: database.db });
+    const plans = new PlanCatalogue(config.plans);
+    const subscriptions = new SubscriptionService(
+      plans,
+      accountStore,
+      new KyselySubscriptionStore(database.db),
+      systemClock,
+      (prefix) => newId(prefix),
+    );
+    const balances = new BalanceReader(ledger, plans, systemClock);
+    return await work({ accounts, keys, subscriptions, balances, plans, config, db: database.db });
   } finally {
     await database.close();
   }

@@ -1,10 +1,71 @@
 import type { Command } from 'commander';
 import type { KeyType } from '../domain/api-key.js';
+import type { KeyBilling, KeySpending, KeySpendLimit } from '../domain/key-spending.js';
+import { formatUsd, parseUsd } from '../domain/money.js';
+import { LIMIT_PERIODS, type LimitPeriod } from '../domain/periods.js';
 import type { ApiKeyRecord } from '../ports/keys.js';
+import type { SpendingChange } from '../services/api-keys.js';
 import { type GlobalOptions, withServices } from './context.js';
 import { formatTime, print, UsageError } from './output.js';
 
 const TYPES: Record<string, KeyType> = { inference: 'inference', 'chat-agent': 'chat_agent' };
+const BILLINGS: Record<string, KeyBilling> = { prepaid: 'prepaid', subscription: 'subscription' };
+
+function parseBilling(text: string): KeyBilling {
+  const billing = BILLINGS[text];
+  if (!billing) throw new UsageError(`--billing: expected prepaid or subscription, got "${text}"`);
+  return billing;
+}
+
+function parsePeriod(text: string): LimitPeriod {
+  if (!(LIMIT_PERIODS as readonly string[]).includes(text))
+    throw new UsageError(`--limit-period: expected ${LIMIT_PERIODS.join(', ')}, got "${text}"`);
+  return text as LimitPeriod;
+}
+
+/** `--limit-usd 10 [--limit-period month]`; `--limit-usd none` removes the limit (update only). */
+function parseLimit(usd: string | undefined, period: string | undefined, allowNone: boolean) {
+  if (usd === undefined) {
+    if (period !== undefined) throw new UsageError('--limit-period needs --limit-usd');
+    return undefined;
+  }
+  if (allowNone && usd === 'none') {
+    if (period !== undefined) throw new UsageError('--limit-period makes no sense with --limit-usd none');
+    return null;
+  }
+  const micros = parseUsd(usd);
+  if (micros === undefined || micros <= 0)
+    throw new UsageError(
+      `--limit-usd: expected a positive amount such as 10.00${allowNone ? ' or none' : ''}, got "${usd}"`,
+    );
+  return { micros, period: parsePeriod(period ?? 'lifetime') } satisfies KeySpendLimit;
+}
+
+function parseOnOff(text: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new UsageError(`--overflow: expected on or off, got "${text}"`);
+}
+
+function spendingJson(spending: KeySpending) {
+  return {
+    billing: spending.billing,
+    overflow: spending.overflow,
+    limit_usd: spending.limit ? formatUsd(spending.limit.micros) : null,
+    limit_period: spending.limit?.period ?? null,
+  };
+}
+
+function describeSpending(record: ApiKeyRecord): string {
+  const { billing, overflow, limit } = record.spending;
+  const pool = record.type === 'chat_agent' ? 'Pro chat quota' : billing;
+  const parts = [`spends ${pool}${overflow ? ', then prepaid (overflow on)' : ''}`];
+  if (limit)
+    parts.push(
+      `limit ${formatUsd(limit.micros)} ${limit.period === 'lifetime' ? 'for its lifetime' : `per ${limit.period}`}`,
+    );
+  return parts.join('; ');
+}
 
 function keyJson(record: ApiKeyRecord) {
   return {
@@ -13,6 +74,7 @@ function keyJson(record: ApiKeyRecord) {
     name: record.name,
     type: record.type === 'chat_agent' ? 'chat-agent' : 'inference',
     hint: record.hint,
+    ...spendingJson(record.spending),
     created_at: formatTime(record.createdAt),
     last_used_at: record.lastUsedAt === null ? null : formatTime(record.lastUsedAt),
     last_used_ip: record.lastUsedIp,
@@ -28,22 +90,78 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .description('create an API key; the key is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'what the key is for: one key per application or teammate')
     .option('--type <type>', 'inference (works at /v1) or chat-agent (works at /api/v1/agents)', 'inference')
-    .action(async (accountId: string, options: { name: string; type: string }) => {
-      const type = TYPES[options.type];
-      if (!type) throw new UsageError(`--type: expected inference or chat-agent, got "${options.type}"`);
-      const result = await withServices(globals(), (s) => s.keys().create(accountId, options.name, type));
-      if (!result.ok) throw new UsageError(result.error);
-      const { record, key } = result.value;
-      print(globals().json, { ...keyJson(record), key }, () =>
-        [
-          `created ${record.type === 'chat_agent' ? 'chat-agent' : 'inference'} key ${record.id} (${record.name})`,
-          '',
-          `  ${key}`,
-          '',
-          'This is the only time the key is shown. Store it in a secrets manager or an environment variable.',
-        ].join('\n'),
-      );
-    });
+    .option(
+      '--billing <mode>',
+      'inference keys: prepaid, or subscription (the included budget first)',
+      'prepaid',
+    )
+    .option('--overflow', 'spend prepaid credit once the subscription budget or Pro chat quota is used up')
+    .option('--limit-usd <amount>', "a cap on the key's own spend, such as 10.00")
+    .option('--limit-period <period>', 'lifetime, day, week or month (UTC calendar periods)')
+    .action(
+      async (
+        accountId: string,
+        options: {
+          name: string;
+          type: string;
+          billing: string;
+          overflow?: boolean;
+          limitUsd?: string;
+          limitPeriod?: string;
+        },
+      ) => {
+        const type = TYPES[options.type];
+        if (!type) throw new UsageError(`--type: expected inference or chat-agent, got "${options.type}"`);
+        const spending: KeySpending = {
+          billing: parseBilling(options.billing),
+          overflow: options.overflow === true,
+          limit: parseLimit(options.limitUsd, options.limitPeriod, false) ?? undefined,
+        };
+        const result = await withServices(globals(), (s) =>
+          s.keys().create(accountId, options.name, type, spending),
+        );
+        if (!result.ok) throw new UsageError(result.error);
+        const { record, key } = result.value;
+        print(globals().json, { ...keyJson(record), key }, () =>
+          [
+            `created ${record.type === 'chat_agent' ? 'chat-agent' : 'inference'} key ${record.id} (${record.name}): ${describeSpending(record)}`,
+            '',
+            `  ${key}`,
+            '',
+            'This is the only time the key is shown. Store it in a secrets manager or an environment variable.',
+          ].join('\n'),
+        );
+      },
+    );
+
+  keys
+    .command('update <keyId>')
+    .description("change how a key spends; it applies from the key's next request")
+    .option(
+      '--overflow <onOff>',
+      'on or off: spend prepaid credit once the included budget or quota is used up',
+    )
+    .option('--billing <mode>', 'inference keys: prepaid or subscription')
+    .option('--limit-usd <amount>', "a cap on the key's own spend, or none to remove it")
+    .option('--limit-period <period>', 'lifetime, day, week or month (UTC calendar periods)')
+    .action(
+      async (
+        keyId: string,
+        options: { overflow?: string; billing?: string; limitUsd?: string; limitPeriod?: string },
+      ) => {
+        const limit = parseLimit(options.limitUsd, options.limitPeriod, true);
+        const change: SpendingChange = {
+          ...(options.overflow === undefined ? {} : { overflow: parseOnOff(options.overflow) }),
+          ...(options.billing === undefined ? {} : { billing: parseBilling(options.billing) }),
+          ...(limit === undefined ? {} : { limit }),
+        };
+        if (Object.keys(change).length === 0)
+          throw new UsageError('nothing to change: give --overflow, --billing or --limit-usd');
+        const result = await withServices(globals(), (s) => s.keys().updateSpending(keyId, change));
+        if (!result.ok) throw new UsageError(result.error);
+        print(globals().json, keyJson(result.value), () => `${keyId}: ${describeSpending(result.value)}`);
+      },
+    );
 
   keys
     .command('list <accountId>')
@@ -57,7 +175,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
           : result.value
               .map((k) => {
                 const state = k.revokedAt === null ? 'active' : `revoked ${formatTime(k.revokedAt)}`;
-                return `${k.id}  ${k.hint}  ${k.name}  ${state}  last used ${formatTime(k.lastUsedAt)} from ${k.lastUsedIp ?? '-'}`;
+                return `${k.id}  ${k.hint}  ${k.name}  ${state}  ${describeSpending(k)}  last used ${formatTime(k.lastUsedAt)} from ${k.lastUsedIp ?? '-'}`;
               })
               .join('\n'),
       );

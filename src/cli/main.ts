@@ -8,6 +8,7 @@ import { registerInitCommand } from './init.js';
 import { registerKeyCommands } from './keys.js';
 import { UsageError } from './output.js';
 import { registerServeCommand } from './serve.js';
+import { registerPlanCommands } from './subscriptions.js';
 import { registerUsageCommand } from './usage.js';
 
 const program = new Command('tollgate')
@@ -30,6 +31,7 @@ registerInitCommand(program);
 registerAccountCommands(program, globals);
 registerCreditCommands(program, globals);
 registerKeyCommands(program, globals);
+registerPlanCommands(program, globals);
 registerUsageCommand(program, globals);
 // `--json` is accepted after the subcommand too (`keys create … --json`).
 for (const command of program.commands) {

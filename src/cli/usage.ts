@@ -33,15 +33,20 @@ export function registerUsageCommand(program: Command, globals: () => GlobalOpti
           completion_tokens: l.completionTokens,
           cost_micros: l.costMicros,
           cost_usd: formatUsd(l.costMicros),
+          pools_micros: l.pools,
         })),
         () =>
           lines.length === 0
             ? 'no usage'
             : [
-                `${options.by.padEnd(32)} requests  failed  prompt tokens  completion tokens  cost`,
+                `${options.by.padEnd(32)} requests  failed  prompt tokens  completion tokens  cost  (by pool)`,
                 ...lines.map(
                   (l) =>
-                    `${l.group.padEnd(32)} ${String(l.requests).padStart(8)}  ${String(l.failed).padStart(6)}  ${String(l.promptTokens).padStart(13)}  ${String(l.completionTokens).padStart(17)}  ${formatUsd(l.costMicros)}`,
+                    `${l.group.padEnd(32)} ${String(l.requests).padStart(8)}  ${String(l.failed).padStart(6)}  ${String(l.promptTokens).padStart(13)}  ${String(l.completionTokens).padStart(17)}  ${formatUsd(l.costMicros)}  (${Object.entries(
+                      l.pools,
+                    )
+                      .map(([pool, micros]) => `${pool} ${formatUsd(micros)}`)
+                      .join(', ')})`,
                 ),
               ].join('\n'),
       );

@@ -1,3 +1,6 @@
+import type { Micros } from '../domain/money.js';
+import type { Pool } from '../domain/waterfall.js';
+
 /** One request as recorded, for reports. */
 export interface UsageRow {
   readonly keyId: string;
@@ -5,6 +8,8 @@ export interface UsageRow {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costMicros: number;
+  /** What each pool of the waterfall paid of the cost. */
+  readonly pools: Partial<Record<Pool, Micros>>;
   readonly status: number;
   readonly createdAt: number;
 }

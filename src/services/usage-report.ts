@@ -1,4 +1,5 @@
 import type { Micros } from '../domain/money.js';
+import type { Pool } from '../domain/waterfall.js';
 import type { UsageReader, UsageRow } from '../ports/usage.js';
 
 export type UsageGrouping = 'model' | 'key' | 'day';
@@ -10,6 +11,7 @@ export interface UsageLine {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costMicros: Micros;
+  readonly pools: Partial<Record<Pool, Micros>>;
 }
 
 const GROUP_OF: Record<UsageGrouping, (row: UsageRow) => string> = {
@@ -28,7 +30,14 @@ export async function usageReport(
 ): Promise<UsageLine[]> {
   const lines = new Map<
     string,
-    { requests: number; failed: number; promptTokens: number; completionTokens: number; costMicros: number }
+    {
+      requests: number;
+      failed: number;
+      promptTokens: number;
+      completionTokens: number;
+      costMicros: number;
+      pools: Partial<Record<Pool, Micros>>;
+    }
   >();
   for (const row of await reader.forAccount(accountId, since)) {
     const group = GROUP_OF[by](row);
@@ -38,12 +47,16 @@ export async function usageReport(
       promptTokens: 0,
       completionTokens: 0,
       costMicros: 0,
+      pools: {},
     };
     line.requests++;
     if (row.status >= 400 || row.status === 0) line.failed++;
     line.promptTokens += row.promptTokens;
     line.completionTokens += row.completionTokens;
     line.costMicros += row.costMicros;
+    for (const [pool, micros] of Object.entries(row.pools) as [Pool, Micros][]) {
+      line.pools[pool] = (line.pools[pool] ?? 0) + micros;
+    }
     lines.set(group, line);
   }
   return [...lines]

@@ -14,6 +14,7 @@ export class KyselyUsageReader implements UsageReader {
         'prompt_tokens',
         'completion_tokens',
         'cost_micros',
+        'pools',
         'status',
         'created_at',
       ])
@@ -27,6 +28,7 @@ export class KyselyUsageReader implements UsageReader {
       promptTokens: Number(r.prompt_tokens),
       completionTokens: Number(r.completion_tokens),
       costMicros: Number(r.cost_micros),
+      pools: JSON.parse(r.pools) as UsageRow['pools'],
       status: Number(r.status),
       createdAt: Number(r.created_at),
     }));

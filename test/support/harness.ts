@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import SqliteDatabase from 'better-sqlite3';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { KeyType } from '../../src/domain/api-key.js';
+import { type KeySpending, PREPAID_SPENDING } from '../../src/domain/key-spending.js';
 import { parseUsd } from '../../src/domain/money.js';
 import { costOf, type ModelPrice } from '../../src/domain/pricing.js';
 import { createTollgate, type Tollgate } from '../../src/main.js';
+import type { Clock } from '../../src/ports/system.js';
 import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-openai-upstream.js';
 
 /** A secret for tests only: it protects nothing but throwaway keys in a temporary database. */
@@ -27,6 +30,9 @@ export interface HarnessOptions {
   readonly providerType?: 'openai-compatible' | 'anthropic' | 'gemini';
   /** Environment for the provider key that providerYaml names. */
   readonly env?: Record<string, string>;
+  /** Top-level YAML appended to the configuration: plans, base_url_aliases, billing. */
+  readonly extraYaml?: string;
+  readonly clock?: Clock;
 }
 
 export interface Harness {
@@ -36,11 +42,21 @@ export interface Harness {
   baseUrl: string;
   readonly logs: string[];
   listen(): Promise<string>;
-  /** An account with `usd` of prepaid credit and one key of the given type. */
-  seed(options?: { usd?: string; type?: KeyType; email?: string }): Promise<Seeded>;
-  /** Checks the account's ledger: entries sum to the balance and no hold is left open. */
+  /** An account with `usd` of prepaid credit, subscribed to `plans`, and one key of the given type. */
+  seed(options?: SeedOptions): Promise<Seeded>;
+  /** Checks the account's prepaid ledger: entries sum to the balance and no hold is left open. */
   ledgerOf(accountId: string): Promise<{ sum: number; balance: number; settled: number; openHolds: number }>;
+  /** What each pool of the account has been charged, from the ledger's settle entries. */
+  chargedByPool(accountId: string): Promise<{ prepaid: number; subscription: number; agent_quota: number }>;
   close(): Promise<void>;
+}
+
+export interface SeedOptions {
+  readonly usd?: string;
+  readonly type?: KeyType;
+  readonly email?: string;
+  readonly spending?: KeySpending;
+  readonly plans?: readonly string[];
 }
 
 export interface Seeded {
@@ -53,6 +69,7 @@ export function configYaml(
   upstreamUrl: string,
   providerYaml = '',
   providerType = 'openai-compatible',
+  extraYaml = '',
 ): string {
   return `
 brand: llmbase
@@ -81,6 +98,7 @@ models:
     input_usd_per_million: 0.25
     output_usd_per_million: 0.25
     max_output_tokens: 4096
+${extraYaml}
 `;
 }
 
@@ -91,7 +109,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const upstream = await startFakeUpstream(options.upstream);
   const env = { TOLLGATE_KEY_SECRET: TEST_KEY_SECRET, PORT: '0', HOST: '127.0.0.1', ...options.env };
   const config = parseConfig(
-    configYaml(options.upstreamUrl ?? upstream.url, options.providerYaml, options.providerType),
+    configYaml(
+      options.upstreamUrl ?? upstream.url,
+      options.providerYaml,
+      options.providerType,
+      options.extraYaml,
+    ),
     'test.yaml',
     {
       ...env,
@@ -105,7 +128,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       done();
     },
   });
-  const tollgate = await createTollgate(config, env, { logLevel: 'info', logStream, accessLog: true });
+  const tollgate = await createTollgate(config, env, {
+    logLevel: 'info',
+    logStream,
+    accessLog: true,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const harness: Harness = {
     tollgate,
     upstream,
@@ -116,7 +144,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return harness.baseUrl;
     },
     async seed(seedOptions = {}) {
-      const { accounts, keys } = tollgate.services;
+      const { accounts, keys, subscriptions } = tollgate.services;
       const account = await accounts.create(
         seedOptions.email ?? `user${++emails}-${process.pid}@example.com`,
       );
@@ -124,12 +152,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const usd = parseUsd(seedOptions.usd ?? '10');
       if (usd === undefined) throw new Error('bad usd');
       if (usd > 0) await accounts.addCredits(account.value.id, usd, 'test credit');
-      const created = await keys.create(account.value.id, 'test key', seedOptions.type ?? 'inference');
+      for (const plan of seedOptions.plans ?? []) {
+        const subscribed = await subscriptions.set(account.value.id, plan);
+        if (!subscribed.ok) throw new Error(subscribed.error);
+      }
+      const created = await keys.create(
+        account.value.id,
+        'test key',
+        seedOptions.type ?? 'inference',
+        seedOptions.spending ?? PREPAID_SPENDING,
+      );
       if (!created.ok) throw new Error(created.error);
       return { accountId: account.value.id, keyId: created.value.record.id, key: created.value.key };
     },
     async ledgerOf(accountId) {
-      const entries = await tollgate.services.ledger.entries(accountId);
+      const entries = (await tollgate.services.ledger.entries(accountId)).filter((e) => e.pool === 'prepaid');
       const account = await tollgate.services.accounts.find(accountId);
       const holds = new Set(entries.filter((e) => e.kind === 'hold').map((e) => e.holdId));
       for (const e of entries) if (e.kind === 'release') holds.delete(e.holdId);
@@ -140,12 +177,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         openHolds: holds.size,
       };
     },
+    async chargedByPool(accountId) {
+      const charged = { prepaid: 0, subscription: 0, agent_quota: 0 };
+      for (const e of await tollgate.services.ledger.entries(accountId)) {
+        if (e.kind === 'settle') charged[e.pool] -= e.amount;
+      }
+      return charged;
+    },
     async close() {
       // A client may have opened a connection it never used; Node waits for those on close, so cut them.
       tollgate.app.server.closeAllConnections();
       await tollgate.close();
       await upstream.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        reconcileDatabase(path.join(dir, 'tollgate.db'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
   return harness;
@@ -173,5 +221,66 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * After every suite that used a harness: each account's prepaid entries sum to its balance, no
+ * hold is left open, and what each pool was charged in the ledger equals what the usage records say
+ * it paid. Throws (failing the suite) otherwise.
+ */
+function reconcileDatabase(file: string): void {
+  const db = new SqliteDatabase(file, { readonly: true });
+  try {
+    const problems: string[] = [];
+    const accounts = db.prepare('SELECT id, available_micros FROM accounts').all() as {
+      id: string;
+      available_micros: number;
+    }[];
+    for (const account of accounts) {
+      const prepaid = db
+        .prepare(
+          `SELECT COALESCE(SUM(amount_micros), 0) AS sum FROM ledger_entries WHERE account_id = ? AND pool = 'prepaid'`,
+        )
+        .get(account.id) as { sum: number };
+      if (prepaid.sum !== account.available_micros) {
+        problems.push(
+          `${account.id}: prepaid entries sum to ${prepaid.sum}, balance is ${account.available_micros}`,
+        );
+      }
+      const open = db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM ledger_entries h WHERE h.account_id = ? AND h.kind = 'hold'
+             AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.hold_id = h.hold_id AND r.pool = h.pool AND r.kind = 'release')`,
+        )
+        .get(account.id) as { n: number };
+      if (open.n > 0) problems.push(`${account.id}: ${open.n} hold(s) never released`);
+      const ledger = db
+        .prepare(
+          `SELECT pool, -SUM(amount_micros) AS charged FROM ledger_entries WHERE account_id = ? AND kind = 'settle' GROUP BY pool`,
+        )
+        .all(account.id) as { pool: string; charged: number }[];
+      const recorded: Record<string, number> = {};
+      for (const row of db
+        .prepare('SELECT pools FROM usage_records WHERE account_id = ?')
+        .all(account.id) as {
+        pools: string;
+      }[]) {
+        for (const [pool, micros] of Object.entries(JSON.parse(row.pools) as Record<string, number>)) {
+          recorded[pool] = (recorded[pool] ?? 0) + micros;
+        }
+      }
+      for (const pool of new Set([...ledger.map((r) => r.pool), ...Object.keys(recorded)])) {
+        const inLedger = ledger.find((r) => r.pool === pool)?.charged ?? 0;
+        if (inLedger !== (recorded[pool] ?? 0)) {
+          problems.push(
+            `${account.id}: pool ${pool} charged ${inLedger} in the ledger, ${recorded[pool] ?? 0} in usage records`,
+          );
+        }
+      }
+    }
+    if (problems.length > 0) throw new Error(`the ledger does not reconcile:\n${problems.join('\n')}`);
+  } finally {
+    db.close();
   }
 }
