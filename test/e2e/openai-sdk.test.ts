@@ -154,3 +154,24 @@ describe('the official openai SDK against Tollgate', () => {
     expect(ledger.balance).toBe(1_000_000 - ledger.settled);
   });
 });
+
+describe('keys used at the other product’s base URL, through the SDK', () => {
+  it('raises AuthenticationError for a chat-agent key at /v1 and an inference key at either agents base', async () => {
+    const agent = await h.seed({ type: 'chat_agent' });
+    const request = { model: 'mistral', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    const atV1 = await client(agent.key)
+      .chat.completions.create(request)
+      .catch((e: unknown) => e);
+    expect(atV1).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((atV1 as Error).message).toMatch(/\/api\/v1\/agents/);
+    for (const base of ['/api/v1/agents', '/api/chat-agent/v1']) {
+      const sdk = new OpenAI({ apiKey: user.key, baseURL: `${h.baseUrl}${base}`, maxRetries: 0 });
+      const error = await sdk.chat.completions.create(request).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(error).toMatchObject({ status: 401, code: 'invalid_api_key' });
+      expect((error as Error).message).toMatch(/Use it at \/v1/);
+      const models = await sdk.models.list().catch((e: unknown) => e);
+      expect(models).toBeInstanceOf(OpenAI.AuthenticationError);
+    }
+  });
+});
