@@ -407,3 +407,216 @@ describe('resolveConfigPath', () => {
     );
   });
 });
+
+describe('plans', () => {
+  const PLANS = `
+plans:
+  - id: starter
+    kind: inference
+    name: Starter
+    monthly_budget_usd: 20
+  - id: pro-chat
+    kind: chat
+    agent_limits:
+      - window_hours: 5
+        requests: 50
+      - window_hours: 168
+        usd: "12.5"
+      - window_hours: 0.5
+        requests: 3
+        usd: 0.000001
+`;
+
+  it('has no plans when the file declares none', () => {
+    expect(parseConfig(VALID, 'f', {}).plans).toEqual([]);
+  });
+
+  it('reads inference and chat plans with budgets in micro-USD and windows in milliseconds', () => {
+    const config = parseConfig(`${VALID}${PLANS}`, 'f', {});
+    expect(config.plans).toEqual([
+      { id: 'starter', kind: 'inference', name: 'Starter', monthlyBudget: 20 * 1_000_000 },
+      {
+        id: 'pro-chat',
+        kind: 'chat',
+        // A plan without a name is shown by its id.
+        name: 'pro-chat',
+        agentLimits: [
+          { windowMs: 5 * 3_600_000, requests: 50, usd: undefined },
+          { windowMs: 168 * 3_600_000, requests: undefined, usd: 12_500_000 },
+          { windowMs: 30 * 60_000, requests: 3, usd: 1 },
+        ],
+      },
+    ]);
+  });
+
+  it('converts budgets with up to six decimals exactly', () => {
+    for (const [text, micros] of [
+      ['0.3', 300_000],
+      ['"19.99"', 19_990_000],
+      ['2.675', 2_675_000],
+      ['0.000001', 1],
+      ['1000000', 1_000_000_000_000],
+    ] as const) {
+      const config = parseConfig(
+        `${VALID}${PLANS.replace('monthly_budget_usd: 20', `monthly_budget_usd: ${text}`)}`,
+        'f',
+        {},
+      );
+      expect(config.plans[0], text).toMatchObject({ monthlyBudget: micros });
+    }
+  });
+
+  it('refuses a chat plan limit that gives neither requests nor usd, naming the limit', () => {
+    const error = configError(`${VALID}${PLANS.replace('        requests: 50\n', '')}`);
+    expect(error.message.startsWith('conf/tollgate.yaml: plans[1].agent_limits[0]'), error.message).toBe(
+      true,
+    );
+    expect(error.message).toMatch(/requests.*usd/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['an unknown kind', PLANS.replace('kind: inference', 'kind: enterprise'), 'plans[0]', /kind/],
+    ['a plan without a kind', PLANS.replace('    kind: inference\n', ''), 'plans[0]', /kind/],
+    [
+      'a zero budget',
+      PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: 0'),
+      'plans[0].monthly_budget_usd',
+      /./,
+    ],
+    [
+      'a negative budget',
+      PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: -5'),
+      'plans[0].monthly_budget_usd',
+      /./,
+    ],
+    [
+      'a budget that is not a number',
+      PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: lots'),
+      'plans[0].monthly_budget_usd',
+      /./,
+    ],
+    [
+      'a budget with seven decimals',
+      PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: "0.0000001"'),
+      'plans[0].monthly_budget_usd',
+      /./,
+    ],
+    [
+      'an inference plan without a budget',
+      PLANS.replace('    monthly_budget_usd: 20\n', ''),
+      'plans[0]',
+      /monthly_budget_usd|expected/,
+    ],
+    [
+      'agent limits on an inference plan',
+      PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: 20\n    agent_limits: []'),
+      'plans[0]',
+      /agent_limits/,
+    ],
+    [
+      'a chat plan without limits',
+      PLANS.replace(/agent_limits:[\s\S]*$/, 'agent_limits: []\n'),
+      'plans[1].agent_limits',
+      /./,
+    ],
+    [
+      'a window of zero hours',
+      PLANS.replace('window_hours: 5', 'window_hours: 0'),
+      'plans[1].agent_limits[0].window_hours',
+      /./,
+    ],
+    [
+      'a fractional request count',
+      PLANS.replace('requests: 50', 'requests: 2.5'),
+      'plans[1].agent_limits[0].requests',
+      /./,
+    ],
+    ['an upper-case plan id', PLANS.replace('id: starter', 'id: Starter'), 'plans[0].id', /lowercase/],
+  ])('refuses %s and names the field', (_name, plans, field, message) => {
+    const error = configError(`${VALID}${plans}`);
+    expect(error.message.startsWith(`conf/tollgate.yaml: ${field}`), error.message).toBe(true);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+  });
+
+  // BUG (src/config/schema.ts usdAmount, src/config/load-config.ts usdToMicros): a YAML *number*
+  // skips the six-decimal check that strings get, passes .positive() and is then rounded to whole
+  // micro-USD, so `monthly_budget_usd: 0.0000004` becomes a plan with a $0 budget (and an agent
+  // limit `usd: 0.0000004` a $0 limit). Skipped until the schema refuses it.
+  it.skip('refuses a budget given as a YAML number with more than six decimals instead of rounding it to $0', () => {
+    const error = configError(
+      `${VALID}${PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: 0.0000004')}`,
+    );
+    expect(error.message.startsWith('conf/tollgate.yaml: plans[0].monthly_budget_usd'), error.message).toBe(
+      true,
+    );
+  });
+
+  it('refuses two plans with the same id, even of different kinds', () => {
+    const error = configError(`${VALID}${PLANS.replace('id: pro-chat', 'id: starter')}`);
+    expect(error.message).toBe('conf/tollgate.yaml: plans[1].id: duplicate plan id "starter"');
+  });
+});
+
+describe('base_url_aliases', () => {
+  const aliases = (...entries: [string, string][]) =>
+    `${VALID}base_url_aliases:\n${entries.map(([p, same]) => `  - path: ${p}\n    same_as: ${same}\n`).join('')}`;
+
+  it('serves each API base at its own path only when no alias is given', () => {
+    expect(parseConfig(VALID, 'f', {}).basePaths).toEqual({
+      '/v1': ['/v1'],
+      '/api/v1/agents': ['/api/v1/agents'],
+      '/api/chat-agent/v1': ['/api/chat-agent/v1'],
+    });
+  });
+
+  it('adds each valid alias after the base it serves', () => {
+    const config = parseConfig(
+      aliases(['/openai/v1', '/v1'], ['/agents', '/api/v1/agents'], ['/v10', '/v1']),
+      'f',
+      {},
+    );
+    expect(config.basePaths).toEqual({
+      '/v1': ['/v1', '/openai/v1', '/v10'],
+      '/api/v1/agents': ['/api/v1/agents', '/agents'],
+      '/api/chat-agent/v1': ['/api/chat-agent/v1'],
+    });
+  });
+
+  it.each([
+    ['a base itself', '/v1', '/v1'],
+    ['a path inside a base', '/v1/x', '/v1'],
+    ['a path that contains a base', '/api', '/api/v1/agents'],
+    ['a path inside the chat-agent base', '/api/chat-agent/v1/more', '/api/chat-agent/v1'],
+  ])('refuses an alias that is %s', (_name, aliasPath, clash) => {
+    const error = configError(aliases([aliasPath, '/v1']));
+    expect(error.message).toBe(
+      `conf/tollgate.yaml: base_url_aliases[0].path: "${aliasPath}" overlaps "${clash}"`,
+    );
+  });
+
+  it('refuses an alias that overlaps an earlier alias', () => {
+    const error = configError(aliases(['/openai', '/v1'], ['/openai/v1', '/api/v1/agents']));
+    expect(error.message).toBe(
+      'conf/tollgate.yaml: base_url_aliases[1].path: "/openai/v1" overlaps "/openai"',
+    );
+  });
+
+  it('refuses an alias path with a trailing slash', () => {
+    const error = configError(aliases(['/openai/v1/', '/v1']));
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml: base_url_aliases\[0\]\.path: .*trailing slash/);
+  });
+
+  it.each(['openai/v1', '/', '/open ai', '/a//b'])('refuses the alias path %j', (aliasPath) => {
+    expect(configError(aliases([JSON.stringify(aliasPath), '/v1'])).message).toMatch(
+      /^conf\/tollgate\.yaml: base_url_aliases\[0\]\.path: /,
+    );
+  });
+
+  it('refuses an alias of a base Tollgate does not serve, listing the bases', () => {
+    const error = configError(aliases(['/openai/v1', '/v2']));
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml: base_url_aliases\[0\]\.same_as: /);
+    expect(error.message).toContain('/v1, /api/v1/agents, /api/chat-agent/v1');
+  });
+});
