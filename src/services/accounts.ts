@@ -1,5 +1,5 @@
 import { AUTO_TOPUP_OFF } from '../domain/auto-topup.js';
-import { type Micros, microsToWholeCents } from '../domain/money.js';
+import type { Micros } from '../domain/money.js';
 import type { Account, AccountStore, TopupRequest } from '../ports/accounts.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Clock } from '../ports/system.js';
@@ -83,10 +83,5 @@ export class AccountService {
 
   async find(id: string): Promise<Account | undefined> {
     return this.accounts.find(id);
-  }
-
-  /** `GET /v1/balance`: whole cents of prepaid credit not held by a request in flight. */
-  async balanceCents(accountId: string): Promise<number> {
-    return microsToWholeCents((await this.ledger.available(accountId)) ?? 0);
   }
 }
