@@ -44,25 +44,33 @@ export interface PoolUsage {
   readonly agentWindows: readonly WindowUse[];
 }
 
-function agentRoom(limits: readonly AgentLimit[] | undefined, windows: readonly WindowUse[]): Micros {
-  if (!limits || limits.length === 0) return 0;
+function agentRoom(
+  limits: readonly AgentLimit[] | undefined,
+  windows: readonly WindowUse[],
+): { room: Micros; open: boolean } {
+  if (!limits || limits.length === 0) return { room: 0, open: false };
   let room = UNLIMITED;
+  let open = true;
   limits.forEach((limit, i) => {
     const use = windows[i] ?? { usd: 0, requests: 0, oldestAt: undefined };
-    if (limit.requests !== undefined && use.requests >= limit.requests) room = 0;
+    if (limit.requests !== undefined && use.requests >= limit.requests) open = false;
     if (limit.usd !== undefined) room = Math.min(room, Math.max(0, limit.usd - use.usd));
   });
-  return room;
+  return open ? { room, open } : { room: 0, open };
 }
 
 /** How much each pool can still give, from what has been spent. */
 export function roomOf(scope: SpendScope, usage: PoolUsage): PoolRoom {
   let primary: PoolRoom['primary'];
   if (scope.primary?.pool === 'subscription') {
-    const budget = scope.primary.period?.budget ?? 0;
-    primary = { pool: 'subscription', room: Math.max(0, budget - usage.subscriptionSpent) };
+    const { period } = scope.primary;
+    primary = {
+      pool: 'subscription',
+      room: Math.max(0, (period?.budget ?? 0) - usage.subscriptionSpent),
+      open: period !== undefined,
+    };
   } else if (scope.primary?.pool === 'agent_quota') {
-    primary = { pool: 'agent_quota', room: agentRoom(scope.primary.limits, usage.agentWindows) };
+    primary = { pool: 'agent_quota', ...agentRoom(scope.primary.limits, usage.agentWindows) };
   }
   return {
     keyLimit: scope.keyLimit ? Math.max(0, scope.keyLimit.limit - usage.keySpent) : undefined,

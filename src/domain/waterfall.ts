@@ -22,7 +22,17 @@ export const UNLIMITED: Micros = 2 ** 50;
 export interface PoolRoom {
   /** Undefined: the key has no spend limit. */
   readonly keyLimit: Micros | undefined;
-  readonly primary: { readonly pool: 'subscription' | 'agent_quota'; readonly room: Micros } | undefined;
+  readonly primary:
+    | {
+        readonly pool: 'subscription' | 'agent_quota';
+        readonly room: Micros;
+        /**
+         * False when the pool admits no request whatever it costs: no plan, or a request limit
+         * reached. A free model's request must still count against a request limit.
+         */
+        readonly open: boolean;
+      }
+    | undefined;
   /** Undefined: this key may not spend prepaid credit. */
   readonly prepaid: Micros | undefined;
 }
@@ -56,6 +66,15 @@ export type WaterfallPlan =
       readonly affordableTokens: number | undefined;
     };
 
+function refusal(
+  room: PoolRoom,
+  fromPools: Micros,
+  available: Micros,
+  affordableTokens?: number,
+): WaterfallPlan {
+  return { kind: 'refused', exhausted: exhaustedPool(room, fromPools), available, affordableTokens };
+}
+
 function exhaustedPool(room: PoolRoom, fromPools: Micros): ExhaustedPool {
   if (room.keyLimit !== undefined && room.keyLimit < fromPools) return 'key_limit';
   if (room.prepaid !== undefined) return 'prepaid';
@@ -64,20 +83,24 @@ function exhaustedPool(room: PoolRoom, fromPools: Micros): ExhaustedPool {
 
 /** Plans one request's hold across the pools, or names the pool whose lack refuses it. */
 export function planWaterfall(request: WaterfallRequest, room: PoolRoom): WaterfallPlan {
-  const fromPools = Math.min(UNLIMITED, (room.primary?.room ?? 0) + (room.prepaid ?? 0));
+  const primary = room.primary?.open ? room.primary : undefined;
+  const fromPools = Math.min(UNLIMITED, (primary?.room ?? 0) + (room.prepaid ?? 0));
   const available = Math.min(fromPools, room.keyLimit ?? UNLIMITED);
+  if (!primary && room.prepaid === undefined) return refusal(room, fromPools, available);
   const plan = planHold({ ...request, available });
   if (plan.kind !== 'hold') {
-    return {
-      kind: 'refused',
-      exhausted: exhaustedPool(room, fromPools),
+    return refusal(
+      room,
+      fromPools,
       available,
-      affordableTokens: plan.kind === 'requested-unaffordable' ? plan.affordableTokens : undefined,
-    };
+      plan.kind === 'requested-unaffordable' ? plan.affordableTokens : undefined,
+    );
   }
   const parts: PoolPart[] = [];
-  const fromPrimary = Math.min(plan.holdMicros, room.primary?.room ?? 0);
-  if (room.primary && fromPrimary > 0) parts.push({ pool: room.primary.pool, amount: fromPrimary });
+  const fromPrimary = Math.min(plan.holdMicros, primary?.room ?? 0);
+  // An open primary pool takes part even at $0 (a free model), so that the request counts against it.
+  if (primary && (fromPrimary > 0 || plan.holdMicros === 0))
+    parts.push({ pool: primary.pool, amount: fromPrimary });
   if (plan.holdMicros > fromPrimary) parts.push({ pool: 'prepaid', amount: plan.holdMicros - fromPrimary });
   return { kind: 'hold', holdMicros: plan.holdMicros, maxTokens: plan.maxTokens, parts };
 }

@@ -4,9 +4,9 @@ import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
 import type { Pool, PoolPart } from '../domain/waterfall.js';
 import { PeriodTally, RollingTally } from './spend-tallies.js';
 
-function partOf(parts: readonly PoolPart[], pool: Pool): Micros {
-  let amount = 0;
-  for (const part of parts) if (part.pool === pool) amount += part.amount;
+function partOf(parts: readonly PoolPart[], pool: Pool): Micros | undefined {
+  let amount: Micros | undefined;
+  for (const part of parts) if (part.pool === pool) amount = (amount ?? 0) + part.amount;
   return amount;
 }
 
@@ -84,7 +84,7 @@ export class SqlitePoolSpend {
   reserve(scope: SpendScope, parts: readonly PoolPart[], amount: Micros): void {
     this.move(scope, parts, amount);
     const agent = partOf(parts, 'agent_quota');
-    if (agent > 0) this.agents.hold(scope.accountId, agent);
+    if (agent !== undefined) this.agents.hold(scope.accountId, agent);
   }
 
   settle(
@@ -99,22 +99,22 @@ export class SqlitePoolSpend {
     this.move(scope, charged, total);
     this.move(scope, held, amount, -1);
     const agent = partOf(held, 'agent_quota');
-    if (agent > 0) {
-      this.agents.close(scope.accountId, agent, { at: placedAt, usd: partOf(charged, 'agent_quota') });
+    if (agent !== undefined) {
+      this.agents.close(scope.accountId, agent, { at: placedAt, usd: partOf(charged, 'agent_quota') ?? 0 });
     }
   }
 
   release(scope: SpendScope, held: readonly PoolPart[], amount: Micros): void {
     this.move(scope, held, amount, -1);
     const agent = partOf(held, 'agent_quota');
-    if (agent > 0) this.agents.close(scope.accountId, agent, undefined);
+    if (agent !== undefined) this.agents.close(scope.accountId, agent, undefined);
   }
 
   /** Adds (or with sign -1 takes back) parts to the fixed-period tallies of the hold's periods. */
   private move(scope: SpendScope, parts: readonly PoolPart[], amount: Micros, sign = 1): void {
     if (scope.keyLimit) this.keys.add(scope.keyId, scope.keyLimit.window.from, sign * amount);
     const subscription = partOf(parts, 'subscription');
-    if (subscription > 0 && scope.primary?.pool === 'subscription' && scope.primary.period) {
+    if (subscription !== undefined && scope.primary?.pool === 'subscription' && scope.primary.period) {
       this.subscriptions.add(scope.accountId, scope.primary.period.window.from, sign * subscription);
     }
   }
