@@ -30,7 +30,7 @@ const tokensFor = (micros: Micros): number => Math.floor((micros - PROMPT) / 1_0
 const prepaidOnly = (prepaid: Micros): PoolRoom => ({ keyLimit: undefined, primary: undefined, prepaid });
 const subscription = (room: Micros, prepaid?: Micros, keyLimit?: Micros): PoolRoom => ({
   keyLimit,
-  primary: { pool: 'subscription', room },
+  primary: { pool: 'subscription', room, open: true },
   prepaid,
 });
 
@@ -168,7 +168,7 @@ describe('planWaterfall', () => {
   it('holds a chat-agent request on the agent quota, and names the quota when it is short', () => {
     const room: PoolRoom = {
       keyLimit: undefined,
-      primary: { pool: 'agent_quota', room: 2_100 },
+      primary: { pool: 'agent_quota', room: 2_100, open: true },
       prepaid: undefined,
     };
     expect(planWaterfall(request(2), room)).toEqual({
@@ -188,7 +188,7 @@ describe('planWaterfall', () => {
   it('overflows from the agent quota to prepaid credit when overflow is on', () => {
     const room: PoolRoom = {
       keyLimit: undefined,
-      primary: { pool: 'agent_quota', room: 2_100 },
+      primary: { pool: 'agent_quota', room: 2_100, open: true },
       prepaid: 9_000,
     };
     expect(planWaterfall(request(3), room)).toMatchObject({
@@ -203,7 +203,7 @@ describe('planWaterfall', () => {
   it('lets an unlimited quota hold the model maximum without overflowing', () => {
     const room: PoolRoom = {
       keyLimit: undefined,
-      primary: { pool: 'agent_quota', room: UNLIMITED },
+      primary: { pool: 'agent_quota', room: UNLIMITED, open: true },
       prepaid: UNLIMITED,
     };
     expect(planWaterfall(request(undefined), room)).toEqual({
@@ -220,7 +220,7 @@ describe('planWaterfall', () => {
       const pick = (max: number) => (random(4) === 0 ? 0 : random(max));
       const room: PoolRoom = {
         keyLimit: random(3) === 0 ? pick(20_000) : undefined,
-        primary: random(3) === 0 ? undefined : { pool: 'subscription', room: pick(20_000) },
+        primary: random(3) === 0 ? undefined : { pool: 'subscription', room: pick(20_000), open: true },
         prepaid: random(3) === 0 ? undefined : pick(20_000),
       };
       const requested = random(2) === 0 ? undefined : 1 + random(30);
@@ -359,12 +359,13 @@ describe('roomOf', () => {
     };
     expect(roomOf(scope, usage({ subscriptionSpent: 3_000, prepaidAvailable: 50 }))).toEqual({
       keyLimit: undefined,
-      primary: { pool: 'subscription', room: 7_000 },
+      primary: { pool: 'subscription', room: 7_000, open: true },
       prepaid: 50,
     });
     expect(roomOf(scope, usage({ subscriptionSpent: 12_000 })).primary).toEqual({
       pool: 'subscription',
       room: 0,
+      open: true,
     });
   });
 
@@ -374,7 +375,7 @@ describe('roomOf', () => {
       primary: { pool: 'subscription', period: undefined },
       prepaid: false,
     };
-    expect(roomOf(scope, usage({})).primary).toEqual({ pool: 'subscription', room: 0 });
+    expect(roomOf(scope, usage({})).primary).toEqual({ pool: 'subscription', room: 0, open: false });
   });
 
   it('gives the key limit minus what the key spent this period, never below zero', () => {
@@ -388,8 +389,12 @@ describe('roomOf', () => {
   });
 
   it('gives no agent quota to an account without a Pro chat plan', () => {
-    expect(roomOf(agentScope(undefined), usage({})).primary).toEqual({ pool: 'agent_quota', room: 0 });
-    expect(roomOf(agentScope([]), usage({})).primary).toEqual({ pool: 'agent_quota', room: 0 });
+    expect(roomOf(agentScope(undefined), usage({})).primary).toEqual({
+      pool: 'agent_quota',
+      room: 0,
+      open: false,
+    });
+    expect(roomOf(agentScope([]), usage({})).primary).toEqual({ pool: 'agent_quota', room: 0, open: false });
   });
 
   it('closes the agent quota once any window’s request limit is reached', () => {
@@ -403,14 +408,18 @@ describe('roomOf', () => {
         { usd: 1_000, requests: 10, oldestAt: now - HOUR },
       ],
     });
-    expect(roomOf(agentScope(limits), full).primary).toEqual({ pool: 'agent_quota', room: 0 });
+    expect(roomOf(agentScope(limits), full).primary).toEqual({ pool: 'agent_quota', room: 0, open: false });
     const weekFull = usage({
       agentWindows: [
         { usd: 0, requests: 0, oldestAt: undefined },
         { usd: 5_000, requests: 100, oldestAt: now - 100 * HOUR },
       ],
     });
-    expect(roomOf(agentScope(limits), weekFull).primary).toEqual({ pool: 'agent_quota', room: 0 });
+    expect(roomOf(agentScope(limits), weekFull).primary).toEqual({
+      pool: 'agent_quota',
+      room: 0,
+      open: false,
+    });
   });
 
   it('does not cap the USD of a request while a request-only limit has room', () => {
@@ -436,6 +445,7 @@ describe('roomOf', () => {
     expect(roomOf(agentScope(limits), spentInWeek).primary).toEqual({
       pool: 'agent_quota',
       room: Math.min(1_000_000 - 400_000, 5_000_000 - 4_800_000),
+      open: true,
     });
     const spentInFiveHours = usage({
       agentWindows: [
@@ -465,6 +475,33 @@ describe('roomOf', () => {
         agentScope(limits, true),
         usage({ prepaidAvailable: 8_000, agentWindows: [{ usd: 0, requests: 2, oldestAt: now }] }),
       ),
-    ).toEqual({ keyLimit: undefined, primary: { pool: 'agent_quota', room: 0 }, prepaid: 8_000 });
+    ).toEqual({
+      keyLimit: undefined,
+      primary: { pool: 'agent_quota', room: 0, open: false },
+      prepaid: 8_000,
+    });
+  });
+});
+
+describe('a free model under a Pro plan', () => {
+  const free = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
+  const request = { price: free, promptTokensCeiling: 50, requestedMaxTokens: 10, modelMaxOutputTokens: 100 };
+
+  it('still takes part in the agent quota, so that it counts against a request limit', () => {
+    const plan = planWaterfall(request, {
+      keyLimit: undefined,
+      primary: { pool: 'agent_quota', room: UNLIMITED, open: true },
+      prepaid: undefined,
+    });
+    expect(plan).toMatchObject({ kind: 'hold', holdMicros: 0, parts: [{ pool: 'agent_quota', amount: 0 }] });
+  });
+
+  it('is refused once a request limit is reached, although it costs nothing', () => {
+    const plan = planWaterfall(request, {
+      keyLimit: undefined,
+      primary: { pool: 'agent_quota', room: 0, open: false },
+      prepaid: undefined,
+    });
+    expect(plan).toMatchObject({ kind: 'refused', exhausted: 'agent_quota' });
   });
 });
