@@ -505,3 +505,37 @@ describe('a free model under a Pro plan', () => {
     expect(plan).toMatchObject({ kind: 'refused', exhausted: 'agent_quota' });
   });
 });
+
+describe('a closed primary pool', () => {
+  const closedSubscription = (prepaid: Micros | undefined): PoolRoom => ({
+    keyLimit: undefined,
+    primary: { pool: 'subscription', room: 0, open: false },
+    prepaid,
+  });
+
+  it('refuses a subscription key of an account with no subscription, naming the subscription', () => {
+    expect(planWaterfall(request(10), closedSubscription(undefined))).toMatchObject({
+      kind: 'refused',
+      exhausted: 'subscription',
+      available: 0,
+    });
+  });
+
+  it('sends everything to prepaid credit when the key has overflow on', () => {
+    expect(planWaterfall(request(10), closedSubscription(1_000_000))).toEqual({
+      kind: 'hold',
+      holdMicros: worstCase(10),
+      maxTokens: 10,
+      parts: [{ pool: 'prepaid', amount: worstCase(10) }],
+    });
+  });
+
+  it('lets a free request through on prepaid overflow once a request limit is reached', () => {
+    const free: ModelPrice = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
+    const plan = planWaterfall(
+      { ...request(10), price: free },
+      { keyLimit: undefined, primary: { pool: 'agent_quota', room: 0, open: false }, prepaid: 0 },
+    );
+    expect(plan).toMatchObject({ kind: 'hold', holdMicros: 0, maxTokens: 10 });
+  });
+});
