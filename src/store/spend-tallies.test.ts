@@ -67,6 +67,23 @@ describe('PeriodTally', () => {
     expect(tally.used('sub:acct_1', february, () => Number.NaN)).toBe(40);
   });
 
+  // BUG (src/store/spend-tallies.ts PeriodTally.used, the `entry.from > from` branch): when a key's
+  // limit period is changed to one that began earlier (day/week/month -> lifetime, day -> week,
+  // week -> month) while the server runs, every later request takes this branch: the figure is read
+  // from the ledger's settled entries only and add() ignores the period, so holds in flight are
+  // never counted and concurrent requests overshoot the key's limit. Reproduced through the server:
+  // a $0.02 limit changed from 'day' to 'lifetime', then 6 parallel requests of ~$0.005: all 6
+  // admitted, $0.035 spent (a key created with the lifetime limit admits 2 of 6, $0.015 in all).
+  it.skip('counts holds placed in a period that began before the one it last loaded (a key limit changed from day to lifetime)', () => {
+    const tally = new PeriodTally();
+    const lifetime = 0;
+    tally.used('key:key_1', february, () => 5_000);
+    const settled = () => 5_000;
+    expect(tally.used('key:key_1', lifetime, settled)).toBe(5_000);
+    tally.add('key:key_1', lifetime, 6_000);
+    expect(tally.used('key:key_1', lifetime, settled)).toBe(11_000);
+  });
+
   it('ignores a change for a scope it has never loaded, and loads it afresh when asked', () => {
     const tally = new PeriodTally();
     tally.add('key:key_1', january, 999);
