@@ -540,17 +540,22 @@ plans:
     expect(error.message).not.toContain('\n');
   });
 
-  // BUG (src/config/schema.ts usdAmount, src/config/load-config.ts usdToMicros): a YAML *number*
-  // skips the six-decimal check that strings get, passes .positive() and is then rounded to whole
-  // micro-USD, so `monthly_budget_usd: 0.0000004` becomes a plan with a $0 budget (and an agent
-  // limit `usd: 0.0000004` a $0 limit). Skipped until the schema refuses it.
-  it.skip('refuses a budget given as a YAML number with more than six decimals instead of rounding it to $0', () => {
+  // A YAML number is checked for its decimals as a string is: rounding it would make a $0 plan.
+  it('refuses a budget given as a YAML number with more than six decimals instead of rounding it to $0', () => {
     const error = configError(
       `${VALID}${PLANS.replace('monthly_budget_usd: 20', 'monthly_budget_usd: 0.0000004')}`,
     );
     expect(error.message.startsWith('conf/tollgate.yaml: plans[0].monthly_budget_usd'), error.message).toBe(
       true,
     );
+    expect(error.message).toMatch(/6 decimal places/);
+  });
+
+  it('refuses an agent window shorter than a minute, and says what a missing budget should be', () => {
+    const tiny = configError(`${VALID}${PLANS.replace('window_hours: 5', 'window_hours: 0.0000001')}`);
+    expect(tiny.message).toMatch(/agent_limits\[0\]\.window_hours: expected at least one minute/);
+    const missing = configError(`${VALID}${PLANS.replace('    monthly_budget_usd: 20\n', '')}`);
+    expect(missing.message).toMatch(/plans\[0\]\.monthly_budget_usd: expected a USD amount such as 20.00/);
   });
 
   it('refuses two plans with the same id, even of different kinds', () => {

@@ -71,16 +71,28 @@ const model = z.strictObject({
   owned_by: z.string().optional(),
 });
 
+/** A whole number of micro-USD: more decimals would round a budget silently, even to $0. */
 const usdAmount = z
-  .union([z.number(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'expected a decimal USD amount such as 20.00')])
+  .union([z.number(), z.string().regex(/^\d+(\.\d{1,6})?$/, 'expected a decimal USD amount such as 20.00')], {
+    error: 'expected a USD amount such as 20.00',
+  })
   .transform(Number)
-  .pipe(z.number().positive().max(1_000_000));
+  .pipe(
+    z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .refine((usd) => Math.abs(usd * 1_000_000 - Math.round(usd * 1_000_000)) < 1e-6, {
+        message: 'at most 6 decimal places (whole micro-USD)',
+      }),
+  );
 
 const agentLimit = z
   .strictObject({
+    // At least a minute: a shorter window would forget spend before the next request arrives.
     window_hours: z
-      .number()
-      .positive()
+      .number({ error: 'expected a number of hours such as 5 or 168' })
+      .min(1 / 60, 'expected at least one minute (0.017 hours)')
       .max(24 * 366),
     requests: z.number().int().positive().optional(),
     usd: usdAmount.optional(),

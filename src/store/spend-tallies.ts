@@ -1,4 +1,5 @@
 import type { Micros } from '../domain/money.js';
+import type { Window } from '../domain/periods.js';
 import type { WindowUse } from '../domain/spend-scope.js';
 
 /**
@@ -8,27 +9,31 @@ import type { WindowUse } from '../domain/spend-scope.js';
  * release of this process (the CLI never spends, so no other process changes it).
  */
 
-/** Spend per scope in its current fixed period: a subscription's month, a key limit's day or week. */
+/**
+ * Spend per scope in its current fixed period: a subscription's month, a key limit's day or week.
+ * Changes are filed by when their hold was placed, so a request held in one period and settled in
+ * the next moves only the figure of the period that held it.
+ */
 export class PeriodTally {
-  private readonly current = new Map<string, { from: number; used: Micros }>();
+  private readonly current = new Map<string, { window: Window; used: Micros }>();
 
-  used(scope: string, from: number, load: () => Micros): Micros {
+  /**
+   * `load` must give everything the ledger knows for the window: settled spend plus the holds in
+   * flight placed in it. It runs when the scope's window changes: a new period, or a limit whose
+   * period the operator changed (a lifetime limit starts long before today's day period did).
+   */
+  used(scope: string, window: Window, load: () => Micros): Micros {
     const entry = this.current.get(scope);
-    if (entry?.from === from) return entry.used;
-    // Only the current period is kept; an older one (asked for by nobody on the request path) is read afresh.
-    if (entry && entry.from > from) return load();
+    if (entry && entry.window.from === window.from && entry.window.until === window.until) return entry.used;
     const used = load();
-    this.current.set(scope, { from, used });
+    this.current.set(scope, { window, used });
     return used;
   }
 
-  /**
-   * Moves a period's figure. A period that has been left behind is no longer in memory; its charge
-   * is in the ledger, which is where a report would read it.
-   */
-  add(scope: string, from: number, delta: Micros): void {
+  /** Moves the figure by a hold, settlement or release whose hold was placed at `at`. */
+  add(scope: string, at: number, delta: Micros): void {
     const entry = this.current.get(scope);
-    if (entry?.from === from) entry.used += delta;
+    if (entry && at >= entry.window.from && at < entry.window.until) entry.used += delta;
   }
 }
 

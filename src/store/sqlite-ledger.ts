@@ -15,7 +15,7 @@ import type {
 import { BatchedInsert } from './batched-insert.js';
 import type { DataVersionWatch } from './data-version-watch.js';
 import { SqliteAutoTopup } from './sqlite-auto-topup.js';
-import { SqlitePoolSpend } from './sqlite-pool-spend.js';
+import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
 
 /**
  * The ledger on SQLite, built for the request path.
@@ -42,11 +42,7 @@ import { SqlitePoolSpend } from './sqlite-pool-spend.js';
  * Plain SQL over prepared statements rather than Kysely here: measured, building and awaiting the
  * same queries through Kysely cost about three times the SQLite work itself. Kysely owns the schema.
  */
-interface OpenHold {
-  readonly scope: SpendScope;
-  readonly parts: readonly PoolPart[];
-  readonly amount: Micros;
-  readonly placedAt: number;
+interface OpenHold extends HeldRequest {
   readonly expiresAt: number;
 }
 
@@ -130,7 +126,11 @@ export class SqliteLedger implements Ledger {
          FROM ledger_entries WHERE account_id = ? ORDER BY rowid`,
     );
     // Loading a pool's spend reads the ledger, so whatever is queued is committed first.
-    this.spend = new SqlitePoolSpend(db, () => this.flush());
+    this.spend = new SqlitePoolSpend(
+      db,
+      () => this.flush(),
+      () => this.holds.values(),
+    );
     this.topup = new SqliteAutoTopup(db);
   }
 
@@ -189,7 +189,7 @@ export class SqliteLedger implements Ledger {
       this.known.set(scope.accountId, usage.prepaidAvailable - prepaid);
       this.addTo(this.reserved, scope.accountId, prepaid);
     }
-    this.spend.reserve(scope, parts, amount);
+    this.spend.reserve(scope, hold.now, parts, amount);
     this.holds.set(hold.id, { scope, parts, amount, placedAt: hold.now, expiresAt: hold.expiresAt });
     return 'placed';
   }
@@ -221,7 +221,7 @@ export class SqliteLedger implements Ledger {
     const hold = this.close(holdId);
     if (!hold) return false;
     this.change(hold.scope.accountId, prepaidPart(hold.parts), 0);
-    this.spend.release(hold.scope, hold.parts, hold.amount);
+    this.spend.release(hold.scope, hold.placedAt, hold.parts, hold.amount);
     this.queueTriples(holdId, hold, undefined, now);
     if (usage) this.queuedUsage.push(usageRow(usage));
     await this.durable();

@@ -16,6 +16,14 @@ function partOf(parts: readonly PoolPart[], pool: Pool): Micros | undefined {
  * its hold was placed in, so a request in flight across a boundary is paid by the period that
  * reserved it and the new period starts whole.
  */
+/** A hold in flight, as the ledger keeps it. */
+export interface HeldRequest {
+  readonly scope: SpendScope;
+  readonly parts: readonly PoolPart[];
+  readonly amount: Micros;
+  readonly placedAt: number;
+}
+
 export class SqlitePoolSpend {
   private readonly keys = new PeriodTally();
   private readonly subscriptions = new PeriodTally();
@@ -28,6 +36,8 @@ export class SqlitePoolSpend {
     db: BetterSqlite,
     /** Commits whatever is queued, so that a load reads every settled request. */
     private readonly beforeLoad: () => void,
+    /** The holds in flight, whose reservations a freshly loaded figure must include. */
+    private readonly inFlight: () => Iterable<HeldRequest>,
   ) {
     this.keySpent = db
       .prepare(
@@ -51,17 +61,25 @@ export class SqlitePoolSpend {
   usage(scope: SpendScope, now: number): Omit<PoolUsage, 'prepaidAvailable'> {
     const { accountId, keyId, keyLimit, primary } = scope;
     const keySpent = keyLimit
-      ? this.keys.used(keyId, keyLimit.window.from, () => {
+      ? this.keys.used(keyId, keyLimit.window, () => {
+          const { from, until } = keyLimit.window;
           this.beforeLoad();
-          return Number(this.keySpent.get(accountId, keyId, keyLimit.window.from, keyLimit.window.until));
+          const settled = Number(this.keySpent.get(accountId, keyId, from, until));
+          return settled + this.held(from, until, (h) => (h.scope.keyId === keyId ? h.amount : 0));
         })
       : 0;
     let subscriptionSpent = 0;
     if (primary?.pool === 'subscription' && primary.period) {
       const { from, until } = primary.period.window;
-      subscriptionSpent = this.subscriptions.used(accountId, from, () => {
+      subscriptionSpent = this.subscriptions.used(accountId, primary.period.window, () => {
         this.beforeLoad();
-        return Number(this.subscriptionSpent.get(accountId, from, until));
+        const settled = Number(this.subscriptionSpent.get(accountId, from, until));
+        return (
+          settled +
+          this.held(from, until, (h) =>
+            h.scope.accountId === accountId ? (partOf(h.parts, 'subscription') ?? 0) : 0,
+          )
+        );
       });
     }
     const limits = primary?.pool === 'agent_quota' ? (primary.limits ?? []) : [];
@@ -81,8 +99,8 @@ export class SqlitePoolSpend {
   }
 
   /** Called right after usage() for the same scope, in the same step: the tallies are loaded. */
-  reserve(scope: SpendScope, parts: readonly PoolPart[], amount: Micros): void {
-    this.move(scope, parts, amount);
+  reserve(scope: SpendScope, placedAt: number, parts: readonly PoolPart[], amount: Micros): void {
+    this.move(scope, placedAt, parts, amount);
     const agent = partOf(parts, 'agent_quota');
     if (agent !== undefined) this.agents.hold(scope.accountId, agent);
   }
@@ -96,26 +114,36 @@ export class SqlitePoolSpend {
   ): void {
     let total = 0;
     for (const part of charged) total += part.amount;
-    this.move(scope, charged, total);
-    this.move(scope, held, amount, -1);
+    this.move(scope, placedAt, charged, total);
+    this.move(scope, placedAt, held, amount, -1);
     const agent = partOf(held, 'agent_quota');
     if (agent !== undefined) {
       this.agents.close(scope.accountId, agent, { at: placedAt, usd: partOf(charged, 'agent_quota') ?? 0 });
     }
   }
 
-  release(scope: SpendScope, held: readonly PoolPart[], amount: Micros): void {
-    this.move(scope, held, amount, -1);
+  release(scope: SpendScope, placedAt: number, held: readonly PoolPart[], amount: Micros): void {
+    this.move(scope, placedAt, held, amount, -1);
     const agent = partOf(held, 'agent_quota');
     if (agent !== undefined) this.agents.close(scope.accountId, agent, undefined);
   }
 
-  /** Adds (or with sign -1 takes back) parts to the fixed-period tallies of the hold's periods. */
-  private move(scope: SpendScope, parts: readonly PoolPart[], amount: Micros, sign = 1): void {
-    if (scope.keyLimit) this.keys.add(scope.keyId, scope.keyLimit.window.from, sign * amount);
+  /**
+   * Adds (or with sign -1 takes back) parts to the fixed-period tallies. Every hold counts against
+   * its key's figure, limited or not: the key's limit may be set or changed while it is in flight.
+   */
+  private move(scope: SpendScope, at: number, parts: readonly PoolPart[], amount: Micros, sign = 1): void {
+    this.keys.add(scope.keyId, at, sign * amount);
     const subscription = partOf(parts, 'subscription');
-    if (subscription !== undefined && scope.primary?.pool === 'subscription' && scope.primary.period) {
-      this.subscriptions.add(scope.accountId, scope.primary.period.window.from, sign * subscription);
+    if (subscription !== undefined) this.subscriptions.add(scope.accountId, at, sign * subscription);
+  }
+
+  /** What the holds in flight placed in [from, until) reserve, as `amountOf` measures each. */
+  private held(from: number, until: number, amountOf: (hold: HeldRequest) => Micros): Micros {
+    let total = 0;
+    for (const hold of this.inFlight()) {
+      if (hold.placedAt >= from && hold.placedAt < until) total += amountOf(hold);
     }
+    return total;
   }
 }

@@ -122,7 +122,7 @@ describe('subscription-backed inference keys', () => {
       pool: 'subscription',
       resets_at: '2026-04-10T00:00:00.000Z',
     });
-    expect(error.message).toMatch(/included budget is used up/);
+    expect(error.message).toMatch(/included budget cannot cover this request/);
     expect(error.message).toMatch(/prepaid overflow/);
     const admitted = h.upstream.received.length - before;
     // $0.05 pays for four requests of about $0.01 each, and the fifth is refused before the upstream.
@@ -331,6 +331,34 @@ describe('per-key spend limits', () => {
     expect((h.upstream.received.at(received)?.body as { max_tokens?: number })?.max_tokens).toBe(
       error.affordable_max_tokens,
     );
+  });
+});
+
+describe('a key limit changed while the server runs', () => {
+  it('still counts every request in flight when widened from a day to the key’s lifetime', async () => {
+    clock.t = START;
+    const limit = 20_000;
+    const user = await h.seed({
+      usd: '1',
+      spending: { billing: 'prepaid', overflow: false, limit: { micros: limit, period: 'day' } },
+    });
+    expect((await chat(user.key)).statusCode).toBe(200);
+    const changed = await h.tollgate.services.keys.updateSpending(user.keyId, {
+      limit: { micros: limit, period: 'lifetime' },
+    });
+    expect(changed.ok).toBe(true);
+    h.upstream.options = { firstByteDelayMs: 100 };
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => chat(user.key, '/v1', { max_tokens: 4 })),
+      );
+      const refused = responses.filter((r) => r.statusCode === 402);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) expect((r.json() as ErrorBody).error.pool).toBe('key_limit');
+    } finally {
+      h.upstream.options = {};
+    }
+    expect((await h.chargedByPool(user.accountId)).prepaid).toBeLessThanOrEqual(limit);
   });
 });
 

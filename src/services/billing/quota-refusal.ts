@@ -73,7 +73,7 @@ function describe(refused: Refused): string {
       if (primary?.pool !== 'subscription' || !primary.period) {
         return `This key is billed to the account's inference subscription, and the account has none.${overflowHint}`;
       }
-      return `The subscription's included budget is used up: ${formatUsd(Math.max(0, primary.period.budget - usage.subscriptionSpent))} of ${formatUsd(primary.period.budget)} left this period.${overflowHint}`;
+      return `The subscription's included budget cannot cover this request: ${formatUsd(Math.max(0, primary.period.budget - usage.subscriptionSpent))} of ${formatUsd(primary.period.budget)} left this period.${overflowHint}`;
     case 'agent_quota':
       if (primary?.pool !== 'agent_quota' || !primary.limits) {
         return `Chat-agent keys spend the Pro chat quota, and this account has no Pro chat plan.${overflowHint}`;
