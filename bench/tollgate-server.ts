@@ -17,6 +17,7 @@ export async function startTollgate(
   upstreamUrl: string,
   slowUpstreamUrl: string,
   sseUpstreamUrl: string,
+  nodeArgs: readonly string[] = [],
 ): Promise<{ child: Child; key: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
   const config = path.join(dir, 'tollgate.yaml');
@@ -73,7 +74,7 @@ models:
   const account = cli('accounts', 'create', '--email', 'bench@example.com');
   cli('credits', 'add', account.id, '--usd', '1000000');
   const { key } = cli('keys', 'create', account.id, '--name', 'bench');
-  const child = await startChild([BIN, '--config', config, 'serve'], env, (output) => {
+  const child = await startChild([...nodeArgs, BIN, '--config', config, 'serve'], env, (output) => {
     return /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
   });
   return { child, key };
