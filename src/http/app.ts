@@ -58,8 +58,10 @@ export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyIn
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for a header.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   if (options.accessLog)
     app.addHook('onResponse', async (request, reply) => {
