@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { DestinationStream } from 'pino';
 import { sendFailure } from './error-envelope.js';
 import { installErrorHandling, unknownUrl } from './error-handler.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { type InferenceApiDeps, inferenceApi } from './routes/v1/index.js';
 
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], undefined>;
@@ -55,6 +56,7 @@ export function buildApp(options: AppOptions, deps: InferenceApiDeps): FastifyIn
     genReqId: options.newRequestId,
     // Tollgate writes one line per finished request itself, without the URL's query string.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
