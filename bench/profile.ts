@@ -43,7 +43,7 @@ try {
     );
     target = { child, key: 'none', model: 'fake-model' };
   } else {
-    const tollgate = await startTollgate(upstream.url, upstream.url, upstream.url, nodeArgs);
+    const tollgate = await startTollgate(upstream.url, upstream.url, upstream.url, { nodeArgs });
     target = { ...tollgate, model: 'bench-model' };
   }
   children.push(target.child);
