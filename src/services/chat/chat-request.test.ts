@@ -161,6 +161,26 @@ describe('requestedLimit', () => {
 });
 
 describe('upstreamBody', () => {
+  it('keeps the client field order, the bounded limit and stream_options last unless already sent', () => {
+    const request = parsed({ model: 'm', max_tokens: 9, messages, stream: true, temperature: 0.1 });
+    expect(Object.keys(upstreamBody(request, 'up', 5, 'max_tokens'))).toEqual([
+      'model',
+      'messages',
+      'stream',
+      'temperature',
+      'max_tokens',
+      'stream_options',
+    ]);
+    const withOptions = parsed({ stream_options: {}, model: 'm', messages, stream: true });
+    expect(Object.keys(upstreamBody(withOptions, 'up', 5, 'max_completion_tokens'))).toEqual([
+      'stream_options',
+      'model',
+      'messages',
+      'stream',
+      'max_completion_tokens',
+    ]);
+  });
+
   it("replaces the client's model name with the upstream's and passes everything else through", () => {
     const request = parsed({
       model: 'flash',

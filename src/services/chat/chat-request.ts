@@ -81,14 +81,36 @@ export function upstreamBody(
   upstreamModel: string,
   maxTokens: number,
   maxTokensParam: string,
-) {
+): Record<string, unknown> {
   // Both limit fields may arrive; only the one Tollgate bounded goes upstream. Built without
-  // `delete`, which would turn the object into a slow dictionary for JSON.stringify.
+  // `delete`, which would turn the object into a slow dictionary for JSON.stringify, and by a loop
+  // rather than an object rest (a runtime copy that showed at 1.5 µs a request in the profile).
+  // Keys keep the order the spread version gave them.
+  const body: Record<string, unknown> = {};
+  for (const key of Object.keys(request)) {
+    if (key === 'max_tokens' || key === 'max_completion_tokens') continue;
+    // Assigning __proto__ would set the prototype instead of copying a field; the parser refuses
+    // such bodies, but the spread keeps this function right on its own.
+    if (key === '__proto__') return spreadUpstreamBody(request, upstreamModel, maxTokens, maxTokensParam);
+    body[key] = request[key];
+  }
+  body.model = upstreamModel;
+  body[maxTokensParam] = maxTokens;
+  if (request.stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  return body;
+}
+
+function spreadUpstreamBody(
+  request: ChatRequest,
+  upstreamModel: string,
+  maxTokens: number,
+  maxTokensParam: string,
+): Record<string, unknown> {
   const { max_tokens: _max, max_completion_tokens: _maxCompletion, ...rest } = request;
   return {
     ...rest,
     model: upstreamModel,
     [maxTokensParam]: maxTokens,
     ...(request.stream ? { stream_options: { ...(request.stream_options ?? {}), include_usage: true } } : {}),
-  } as Record<string, unknown>;
+  };
 }
