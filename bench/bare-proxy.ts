@@ -26,3 +26,6 @@ app.post('/v1/chat/completions', async (request, reply) => {
 
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url: address })}\n`);
+
+// Exit normally on SIGTERM, so that a CPU profile taken with --cpu-prof is written.
+process.once('SIGTERM', () => process.exit(0));

@@ -1,14 +1,27 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { soakMarkdown } from './report-soak.js';
+import type { SoakResult } from './soak.js';
 import type { SseResult } from './sse.js';
 
 type Arms<T> = Record<'direct' | 'bare' | 'tollgate', T>;
-type Throughput = { rps: number; p50Ms: number; p99Ms: number; requests: number };
+type Throughput = {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  /** The gateway process's CPU time (utime + stime, all threads) per request; none for direct. */
+  cpuUsPerRequest?: number;
+  /** The same for its main thread alone. */
+  mainThreadCpuUsPerRequest?: number;
+};
 
 export interface Report {
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number };
   node: string;
+  /** BENCH_QUICK=1: shortened rounds, rougher figures. */
+  quick: boolean;
   request: string;
   maxLoad: {
     connections: number;
@@ -31,7 +44,9 @@ export interface Report {
     direct: SseResult;
     tollgate: SseResult;
     concurrent: SseResult;
+    addedFirstTokenP50Us: number;
     addedFirstTokenP99Us: number;
+    addedGapP99Us: number;
   };
   latency: {
     connections: number;
@@ -39,17 +54,21 @@ export interface Report {
     addedP50Us: { bare: number; tollgate: number };
     addedP99Us: { bare: number; tollgate: number };
   };
+  /** Undefined when skipped (BENCH_SOAK=0). */
+  soak: SoakResult | undefined;
 }
 
 const met = (ok: boolean) => (ok ? 'met' : 'not met');
 
+const us = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(0));
+
 function throughputRows(arms: Arms<Throughput>): string[] {
   return [
-    '| arm | req/s | p50 ms | p99 ms | requests |',
-    '|---|---|---|---|---|',
+    '| arm | req/s | p50 ms | p99 ms | requests | gateway CPU µs/req | main thread µs/req |',
+    '|---|---|---|---|---|---|---|',
     ...Object.entries(arms).map(
       ([arm, s]) =>
-        `| ${arm} | ${s.rps.toFixed(0)} | ${s.p50Ms.toFixed(1)} | ${s.p99Ms.toFixed(1)} | ${s.requests} |`,
+        `| ${arm} | ${s.rps.toFixed(0)} | ${s.p50Ms.toFixed(1)} | ${s.p99Ms.toFixed(1)} | ${s.requests} | ${us(s.cpuUsPerRequest)} | ${us(s.mainThreadCpuUsPerRequest)} |`,
     ),
   ];
 }
@@ -60,14 +79,16 @@ export async function writeReport(report: Report): Promise<string> {
   const markdown = [
     `# Benchmark, ${report.date}`,
     '',
-    `${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB, Node ${report.node}. Every request: ${report.request}. Load generator, upstreams and gateways share the machine's cores; each server runs in its own process; arms are interleaved in rounds and medians shown.`,
+    `${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB, Node ${report.node}. Every request: ${report.request}. Load generator, upstreams and gateways share the machine's cores; each server runs in its own process; arms are interleaved in rounds and medians shown. Gateway CPU: the server process's utime + stime from /proc/<pid>/stat around each round, divided by its requests.`,
     '',
+    ...(report.quick ? ['**Quick run (BENCH_QUICK=1): short rounds, rough figures.**', ''] : []),
     `## Maximum load: ${maxLoad.connections} connections, zero-latency upstream`,
     '',
     ...throughputRows(maxLoad.arms),
     '',
     `- Tollgate / bare pass-through: **${maxLoad.tollgateVsBare.toFixed(2)}×** (target ≥ ${maxLoad.target}×: ${met(maxLoad.tollgateVsBare >= maxLoad.target)})`,
     `- Tollgate / direct: ${maxLoad.tollgateVsDirect.toFixed(2)}×; bare pass-through / direct: ${maxLoad.bareVsDirect.toFixed(2)}×`,
+    `- Gateway CPU per request: bare ${us(maxLoad.arms.bare.cpuUsPerRequest)} µs, Tollgate ${us(maxLoad.arms.tollgate.cpuUsPerRequest)} µs (main thread: ${us(maxLoad.arms.bare.mainThreadCpuUsPerRequest)} and ${us(maxLoad.arms.tollgate.mainThreadCpuUsPerRequest)} µs)`,
     '',
     `## ${slowUpstream.connections} connections, upstream answering after ${slowUpstream.upstreamDelayMs} ms`,
     '',
@@ -101,9 +122,10 @@ export async function writeReport(report: Report): Promise<string> {
         `| ${arm} | ${r.streams} | ${r.firstTokenP50Us.toFixed(0)} | ${r.firstTokenP99Us.toFixed(0)} | ${r.gapP99Us.toFixed(0)} | ${r.lostOrReordered} |`,
     ),
     '',
-    `- Added time to first token, p50: ${(report.sse.tollgate.firstTokenP50Us - report.sse.direct.firstTokenP50Us).toFixed(0)} µs; p99: ${report.sse.addedFirstTokenP99Us.toFixed(0)} µs (issue 5 target ≤ 1000 µs at p99: ${met(report.sse.addedFirstTokenP99Us <= 1000)}; with ${report.sse.direct.streams} streams an arm, the p99 is their maximum and timer jitter of the 20 ms upstream dominates)`,
+    `- Added by Tollgate at one stream, against direct: time to first token p50 ${report.sse.addedFirstTokenP50Us.toFixed(0)} µs, p99 ${report.sse.addedFirstTokenP99Us.toFixed(0)} µs (issue 5 target ≤ 1000 µs at p99: ${met(report.sse.addedFirstTokenP99Us <= 1000)}; with ${report.sse.direct.streams} streams an arm, the p99 is their maximum and timer jitter of the 20 ms upstream dominates); inter-chunk gap p99 ${report.sse.addedGapP99Us.toFixed(0)} µs`,
     `- ${report.sse.concurrent.streams} concurrent streams: ${report.sse.concurrent.lostOrReordered} frames lost or reordered`,
     '',
+    ...soakMarkdown(report.soak),
     'Reproduce with `npm run bench`.',
     '',
   ].join('\n');

@@ -1,9 +1,13 @@
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { type Child, startChild, urlLine } from './child-process.js';
 import { type LatencyResult, measureLatency } from './latency.js';
 import { type LoadResult, runLoad } from './load.js';
+import { cpuMicros } from './proc-cpu.js';
 import { type Report, writeReport } from './report.js';
+import { settings } from './settings.js';
+import { soak } from './soak.js';
 import { measureStreams } from './sse.js';
 import { startTollgate } from './tollgate-server.js';
 
@@ -16,15 +20,13 @@ import { startTollgate } from './tollgate-server.js';
  * - max load: 32 connections, zero-latency upstream; throughput against the bare pass-through.
  * - slow upstream: 64 connections, upstream answering after 20 ms; throughput against direct.
  * - latency: one connection, zero-latency upstream; added p50/p99 in µs against direct.
+ * - SSE: time to first token and gaps between tokens at one stream, added against direct.
+ * - soak: steady moderate load on Tollgate, its memory sampled every 5 s (BENCH_SOAK=0 skips it).
+ * At maximum load, each gateway's CPU per request is read from /proc/<pid>/stat around each round.
+ * Durations: settings.ts (BENCH_QUICK=1 for a short run).
  */
-const WARMUP_SECONDS = 2;
-const ROUND_SECONDS = 5;
-const ROUNDS = 3;
-const LATENCY_SECONDS = 3;
-/** The SSE scenario: 64 deltas sent 20 ms apart, as in issue 5. */
-const SSE_TOKENS = 64;
-const SSE_SEQUENTIAL_STREAMS = 10;
-const SSE_CONCURRENT_STREAMS = 256;
+const { warmupSeconds: WARMUP_SECONDS, roundSeconds: ROUND_SECONDS } = settings;
+const SSE_TOKENS = settings.sseTokens;
 
 type ArmName = 'direct' | 'bare' | 'tollgate';
 
@@ -33,6 +35,8 @@ interface Arm {
   readonly url: string;
   readonly model: string;
   readonly key: string;
+  /** The gateway's process, whose CPU time is read around each round; none for direct calls. */
+  readonly pid?: number | undefined;
 }
 
 function median(values: number[]): number {
@@ -44,26 +48,45 @@ function median(values: number[]): number {
 async function throughput(arms: Arm[], connections: number, rounds: number) {
   for (const arm of arms) await runLoad({ ...arm, connections, seconds: WARMUP_SECONDS });
   const results = new Map<ArmName, LoadResult[]>(arms.map((a) => [a.name, []]));
+  const cpu = new Map<ArmName, { process: number[]; mainThread: number[] }>(
+    arms.map((a) => [a.name, { process: [], mainThread: [] }]),
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const arm of arms) {
+      const before = { process: cpuMicros(arm.pid), mainThread: cpuMicros(arm.pid, true) };
       const result = await runLoad({ ...arm, connections, seconds: ROUND_SECONDS });
+      const after = { process: cpuMicros(arm.pid), mainThread: cpuMicros(arm.pid, true) };
+      const perRequest = (from: number | undefined, to: number | undefined) =>
+        from === undefined || to === undefined ? undefined : (to - from) / result.requests;
+      const armCpu = cpu.get(arm.name)!;
+      const processUs = perRequest(before.process, after.process);
+      const mainThreadUs = perRequest(before.mainThread, after.mainThread);
+      if (processUs !== undefined) armCpu.process.push(processUs);
+      if (mainThreadUs !== undefined) armCpu.mainThread.push(mainThreadUs);
       if (result.non2xx > 0 || result.errors > 0) {
         throw new Error(
           `${arm.name}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the run is invalid`,
         );
       }
       results.get(arm.name)?.push(result);
-      process.stderr.write(`c=${connections} round ${round} ${arm.name}: ${result.rps.toFixed(0)} req/s\n`);
+      const cpuNote = processUs === undefined ? '' : `, ${processUs.toFixed(0)} µs CPU/request`;
+      process.stderr.write(
+        `c=${connections} round ${round} ${arm.name}: ${result.rps.toFixed(0)} req/s${cpuNote}\n`,
+      );
     }
   }
-  const summary = {} as Record<ArmName, { rps: number; p50Ms: number; p99Ms: number; requests: number }>;
+  const summary = {} as Report['maxLoad']['arms'];
   for (const arm of arms) {
     const list = results.get(arm.name) ?? [];
+    const armCpu = cpu.get(arm.name)!;
     summary[arm.name] = {
       rps: median(list.map((r) => r.rps)),
       p50Ms: median(list.map((r) => r.p50Ms)),
       p99Ms: median(list.map((r) => r.p99Ms)),
       requests: list.reduce((total, r) => total + r.requests, 0),
+      ...(armCpu.process.length > 0
+        ? { cpuUsPerRequest: median(armCpu.process), mainThreadCpuUsPerRequest: median(armCpu.mainThread) }
+        : {}),
     };
   }
   return summary;
@@ -71,9 +94,9 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
 
 async function latency(arms: Arm[]) {
   const results = new Map<ArmName, LatencyResult[]>(arms.map((a) => [a.name, []]));
-  for (let round = 1; round <= 2; round++) {
+  for (let round = 1; round <= settings.latencyRounds; round++) {
     for (const arm of arms)
-      results.get(arm.name)?.push(await measureLatency({ ...arm, seconds: LATENCY_SECONDS }));
+      results.get(arm.name)?.push(await measureLatency({ ...arm, seconds: settings.latencySeconds }));
   }
   const summary = {} as Record<ArmName, { p50Us: number; p99Us: number; requests: number }>;
   for (const arm of arms) {
@@ -89,14 +112,14 @@ async function latency(arms: Arm[]) {
 
 /** Time to first token and gaps at one stream at a time, then 256 concurrent streams through Tollgate. */
 async function streaming(upstreamUrl: string, tollgateUrl: string, key: string) {
-  const base = { key, tokens: SSE_TOKENS, count: SSE_SEQUENTIAL_STREAMS, concurrent: false };
+  const base = { key, tokens: SSE_TOKENS, count: settings.sseSequentialStreams, concurrent: false };
   const direct = await measureStreams({ ...base, url: upstreamUrl, model: 'fake-model' });
   const tollgate = await measureStreams({ ...base, url: tollgateUrl, model: 'bench-sse' });
   const concurrent = await measureStreams({
     ...base,
     url: tollgateUrl,
     model: 'bench-sse',
-    count: SSE_CONCURRENT_STREAMS,
+    count: settings.sseConcurrentStreams,
     concurrent: true,
   });
   process.stderr.write(
@@ -122,13 +145,23 @@ try {
     BENCH_REPLY_TOKENS: String(SSE_TOKENS),
     BENCH_CHUNK_INTERVAL_MS: '20',
   });
-  const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url);
+  const memoryFile = path.join(mkdtempSync(path.join(tmpdir(), 'tollgate-bench-memory-')), 'samples.jsonl');
+  const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url, {
+    nodeArgs: ['--import', path.join(dist, 'memory-reporter.js')],
+    env: { BENCH_MEMORY_FILE: memoryFile },
+  });
   children.push(tollgate.child);
 
   const fast: Arm[] = [
     { name: 'direct', url: upstream.url, model: 'fake-model', key: 'none' },
-    { name: 'bare', url: bare.url, model: 'fake-model', key: 'none' },
-    { name: 'tollgate', url: tollgate.child.url, model: 'bench-model', key: tollgate.key },
+    { name: 'bare', url: bare.url, model: 'fake-model', key: 'none', pid: bare.process.pid },
+    {
+      name: 'tollgate',
+      url: tollgate.child.url,
+      model: 'bench-model',
+      key: tollgate.key,
+      pid: tollgate.child.process.pid,
+    },
   ];
   const slow: Arm[] = [
     { name: 'direct', url: slowUpstream.url, model: 'fake-model', key: 'none' },
@@ -136,10 +169,25 @@ try {
     { name: 'tollgate', url: tollgate.child.url, model: 'bench-slow', key: tollgate.key },
   ];
 
-  const maxLoad = await throughput(fast, 32, ROUNDS);
-  const slowLoad = await throughput(slow, 64, 2);
+  const maxLoad = await throughput(fast, 32, settings.maxLoadRounds);
+  const slowLoad = await throughput(slow, 64, settings.slowRounds);
   const oneConnection = await latency(fast);
   const sse = await streaming(sseUpstream.url, tollgate.child.url, tollgate.key);
+  const soaked = settings.soak
+    ? await soak({
+        url: tollgate.child.url,
+        key: tollgate.key,
+        model: 'bench-model',
+        connections: settings.soakConnections,
+        seconds: settings.soakSeconds,
+        memoryFile,
+      })
+    : undefined;
+  if (soaked) {
+    process.stderr.write(
+      `soak: ${soaked.rps.toFixed(0)} req/s, memory ${soaked.levelsOff ? 'levels off' : 'still grows'}\n`,
+    );
+  }
 
   const report: Report = {
     date: new Date().toISOString(),
@@ -149,6 +197,7 @@ try {
       memoryGiB: Math.round(totalmem() / 2 ** 30),
     },
     node: process.version,
+    quick: settings.quick,
     request: 'non-streaming chat completion, max_tokens 16',
     maxLoad: {
       connections: 32,
@@ -171,7 +220,9 @@ try {
       direct: sse.direct,
       tollgate: sse.tollgate,
       concurrent: sse.concurrent,
+      addedFirstTokenP50Us: sse.tollgate.firstTokenP50Us - sse.direct.firstTokenP50Us,
       addedFirstTokenP99Us: sse.tollgate.firstTokenP99Us - sse.direct.firstTokenP99Us,
+      addedGapP99Us: sse.tollgate.gapP99Us - sse.direct.gapP99Us,
     },
     latency: {
       connections: 1,
@@ -185,6 +236,7 @@ try {
         tollgate: oneConnection.tollgate.p99Us - oneConnection.direct.p99Us,
       },
     },
+    soak: soaked,
   };
   process.stdout.write(await writeReport(report));
 } finally {

@@ -17,6 +17,8 @@ export async function startTollgate(
   upstreamUrl: string,
   slowUpstreamUrl: string,
   sseUpstreamUrl: string,
+  /** Node flags for the server process, and variables added to its environment (bench aids only). */
+  extra: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ child: Child; key: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
   const config = path.join(dir, 'tollgate.yaml');
@@ -73,8 +75,13 @@ models:
   const account = cli('accounts', 'create', '--email', 'bench@example.com');
   cli('credits', 'add', account.id, '--usd', '1000000');
   const { key } = cli('keys', 'create', account.id, '--name', 'bench');
-  const child = await startChild([BIN, '--config', config, 'serve'], env, (output) => {
-    return /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
-  });
+  const serverEnv = { ...env, ...extra.env };
+  const child = await startChild(
+    [...(extra.nodeArgs ?? []), BIN, '--config', config, 'serve'],
+    serverEnv,
+    (output) => {
+      return /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
+    },
+  );
   return { child, key };
 }

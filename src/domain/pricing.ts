@@ -15,6 +15,8 @@ export interface TokenUsage {
 }
 
 const MILLION = 1_000_000n;
+/** Below this, costOf's number arithmetic is exact (see there). */
+const EXACT_LIMIT = 2 ** 50;
 
 function scaledCost(price: ModelPrice, usage: TokenUsage): bigint {
   return (
@@ -25,6 +27,23 @@ function scaledCost(price: ModelPrice, usage: TokenUsage): bigint {
 
 /** The charge for a usage, rounded up to the next micro-USD so that fractions never leak in the operator's disfavour. */
 export function costOf(price: ModelPrice, usage: TokenUsage): Micros {
+  // Every request prices its hold and its settlement; plain numbers give the same result as BigInt
+  // without allocating, as long as the product is an exact integer below 2^50: the quotient by 10^6
+  // is then below 2^30, where a double resolves far finer than the 10^-6 that separates a fraction
+  // from the next integer, so Math.ceil cannot round the wrong way. Larger products, and the
+  // non-integers that BigInt refuses, take the exact path below.
+  const scaledNumber =
+    usage.promptTokens * price.inputMicrosPerMillion + usage.completionTokens * price.outputMicrosPerMillion;
+  if (
+    scaledNumber >= 0 &&
+    scaledNumber <= EXACT_LIMIT &&
+    Number.isInteger(usage.promptTokens) &&
+    Number.isInteger(usage.completionTokens) &&
+    Number.isInteger(price.inputMicrosPerMillion) &&
+    Number.isInteger(price.outputMicrosPerMillion)
+  ) {
+    return Math.ceil(scaledNumber / 1_000_000);
+  }
   const scaled = scaledCost(price, usage);
   return Number((scaled + MILLION - 1n) / MILLION);
 }

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import type { DestinationStream } from 'pino';
 import { sendFailure } from './error-envelope.js';
 import { installErrorHandling, unknownUrl } from './error-handler.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { agentsApi } from './routes/agents/index.js';
 import { type ApiDeps, inferenceApi } from './routes/v1/index.js';
 
@@ -58,11 +59,14 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
     genReqId: options.newRequestId,
     // Tollgate writes one line per finished request itself, without the URL's query string.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
   });
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for a header.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   if (options.accessLog)
     app.addHook('onResponse', async (request, reply) => {

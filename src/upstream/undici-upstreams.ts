@@ -46,12 +46,26 @@ function toFailure(error: unknown): UpstreamFailure {
   return new UpstreamFailure('unavailable', code || 'connection failed');
 }
 
-async function* failuresMapped(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (error) {
-    throw toFailure(error);
-  }
+/**
+ * The body's chunks, with undici's errors mapped to UpstreamFailure. A plain iterator object over
+ * the stream's own iterator rather than an async generator: one less generator and promise chain per
+ * request (measured with --cpu-prof), and `return` still reaches the stream, so breaking out of a
+ * loop destroys it as before.
+ */
+function failuresMapped(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+      const inner = body[Symbol.asyncIterator]();
+      return {
+        next: () =>
+          inner.next().catch((error: unknown) => {
+            throw toFailure(error);
+          }),
+        return: (value?: unknown) =>
+          inner.return ? inner.return(value) : Promise.resolve({ done: true, value: undefined }),
+      };
+    },
+  };
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ChatRequest, parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
+import {
+  type ChatRequest,
+  chatRequestSchema,
+  parseChatRequest,
+  requestedLimit,
+  upstreamBody,
+} from './chat-request.js';
 
 const messages = [{ role: 'user', content: 'Hello' }];
 
@@ -16,6 +22,23 @@ function refused(body: unknown) {
 }
 
 describe('parseChatRequest', () => {
+  it('gives what the schema gives for valid requests, whichever way it checks them', () => {
+    for (const body of [
+      { model: 'm', messages },
+      { model: 'm', messages, stream: true, stream_options: { include_usage: true, extra: 1 } },
+      { model: 'm', messages, stream: null, stream_options: null, n: null, max_tokens: null },
+      { model: 'm', messages, max_tokens: 16, max_completion_tokens: 8, n: 1, tools: [{ type: 'function' }] },
+      { model: 'm', messages: [{ role: 'tool', content: [{ type: 'text', text: 'x' }], tool_call_id: 'c' }] },
+      { model: 'm', messages, max_tokens: 2 ** 53 + 2, tools: null },
+      { model: 'm', messages, temperature: 0.5, some_new_param: { deep: [1, 2] } },
+    ]) {
+      const schema = chatRequestSchema.safeParse(body);
+      const result = parseChatRequest(body);
+      expect(result.ok).toBe(schema.success);
+      if (result.ok) expect(result.request).toEqual(schema.data);
+    }
+  });
+
   it('accepts a minimal request and keeps fields it does not know', () => {
     const request = parsed({ model: 'flash', messages, temperature: 0.2, seed: 7, some_new_param: { a: 1 } });
     expect(request).toMatchObject({
@@ -138,6 +161,26 @@ describe('requestedLimit', () => {
 });
 
 describe('upstreamBody', () => {
+  it('keeps the client field order, the bounded limit and stream_options last unless already sent', () => {
+    const request = parsed({ model: 'm', max_tokens: 9, messages, stream: true, temperature: 0.1 });
+    expect(Object.keys(upstreamBody(request, 'up', 5, 'max_tokens'))).toEqual([
+      'model',
+      'messages',
+      'stream',
+      'temperature',
+      'max_tokens',
+      'stream_options',
+    ]);
+    const withOptions = parsed({ stream_options: {}, model: 'm', messages, stream: true });
+    expect(Object.keys(upstreamBody(withOptions, 'up', 5, 'max_completion_tokens'))).toEqual([
+      'stream_options',
+      'model',
+      'messages',
+      'stream',
+      'max_completion_tokens',
+    ]);
+  });
+
   it("replaces the client's model name with the upstream's and passes everything else through", () => {
     const request = parsed({
       model: 'flash',

@@ -23,9 +23,40 @@ export const chatRequestSchema = z.looseObject({
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isTokenLimit = (value: unknown) =>
+  value === undefined || value === null || (Number.isSafeInteger(value) && (value as number) > 0);
+
+/**
+ * The checks of chatRequestSchema, written out for the requests that pass them: zod's parse (and
+ * its copy of the body and of every message) cost about 2.5 µs a request in the profile. It only
+ * ever says yes to what the schema accepts, and the body then goes on as sent, which is what the
+ * loose schema would have produced. Anything it is not sure of goes through zod, which also words
+ * the errors.
+ */
+function plainlyValid(body: unknown): body is ChatRequest {
+  if (!isPlainObject(body)) return false;
+  const { model, messages, stream, stream_options: options, n, tools } = body;
+  if (typeof model !== 'string' || model.length === 0) return false;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const message of messages)
+    if (!isPlainObject(message) || typeof message.role !== 'string') return false;
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') return false;
+  if (options !== undefined && options !== null) {
+    if (!isPlainObject(options)) return false;
+    if (options.include_usage !== undefined && typeof options.include_usage !== 'boolean') return false;
+  }
+  if (!isTokenLimit(body.max_tokens) || !isTokenLimit(body.max_completion_tokens)) return false;
+  if (n !== undefined && n !== null && n !== 1) return false;
+  return tools === undefined || Array.isArray(tools);
+}
+
 export function parseChatRequest(
   body: unknown,
 ): { ok: true; request: ChatRequest } | { ok: false; failure: Failure } {
+  if (plainlyValid(body)) return { ok: true, request: body };
   const parsed = chatRequestSchema.safeParse(body);
   if (parsed.success) return { ok: true, request: parsed.data };
   const issue = parsed.error.issues[0];
@@ -50,14 +81,36 @@ export function upstreamBody(
   upstreamModel: string,
   maxTokens: number,
   maxTokensParam: string,
-) {
+): Record<string, unknown> {
   // Both limit fields may arrive; only the one Tollgate bounded goes upstream. Built without
-  // `delete`, which would turn the object into a slow dictionary for JSON.stringify.
+  // `delete`, which would turn the object into a slow dictionary for JSON.stringify, and by a loop
+  // rather than an object rest (a runtime copy that showed at 1.5 µs a request in the profile).
+  // Keys keep the order the spread version gave them.
+  const body: Record<string, unknown> = {};
+  for (const key of Object.keys(request)) {
+    if (key === 'max_tokens' || key === 'max_completion_tokens') continue;
+    // Assigning __proto__ would set the prototype instead of copying a field; the parser refuses
+    // such bodies, but the spread keeps this function right on its own.
+    if (key === '__proto__') return spreadUpstreamBody(request, upstreamModel, maxTokens, maxTokensParam);
+    body[key] = request[key];
+  }
+  body.model = upstreamModel;
+  body[maxTokensParam] = maxTokens;
+  if (request.stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  return body;
+}
+
+function spreadUpstreamBody(
+  request: ChatRequest,
+  upstreamModel: string,
+  maxTokens: number,
+  maxTokensParam: string,
+): Record<string, unknown> {
   const { max_tokens: _max, max_completion_tokens: _maxCompletion, ...rest } = request;
   return {
     ...rest,
     model: upstreamModel,
     [maxTokensParam]: maxTokens,
     ...(request.stream ? { stream_options: { ...(request.stream_options ?? {}), include_usage: true } } : {}),
-  } as Record<string, unknown>;
+  };
 }

@@ -21,6 +21,8 @@ export class DeploymentHealth {
   ) {}
 
   cooling(deployment: Deployment): boolean {
+    // The usual case, no deployment has failed lately: no key to build, no lookup.
+    if (this.state.size === 0) return false;
     return (this.state.get(key(deployment))?.coolUntil ?? 0) > this.clock.now();
   }
 
@@ -49,7 +51,10 @@ export function attemptPlan(
   const healthy = deployments.filter((d) => !health.cooling(d));
   // When every deployment is cooling down, trying them anyway beats refusing outright.
   const pool = healthy.length > 0 ? healthy : deployments;
-  return Array.from({ length: maxAttempts }, (_, i) => pool[i % pool.length]!);
+  // A plain loop: Array.from with a callback showed up at about 1 µs a request in the profile.
+  const plan: Deployment[] = [];
+  for (let i = 0; i < maxAttempts; i++) plan.push(pool[i % pool.length]!);
+  return plan;
 }
 
 /** Statuses worth another attempt: rate limits, timeouts and server errors. */

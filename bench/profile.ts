@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Child, startChild, urlLine } from './child-process.js';
+import { runLoad } from './load.js';
+import { cpuMicros } from './proc-cpu.js';
+import { startTollgate } from './tollgate-server.js';
+
+/**
+ * `node dist/bench/profile.js [seconds] [connections]`: Tollgate alone under load, for finding
+ * where its CPU goes. Prints main-thread and whole-process CPU µs per request; with
+ * BENCH_CPU_PROF=1 Tollgate runs under --cpu-prof and its profile is left in $TMPDIR/tollgate-profiles
+ * (read it with `node dist/bench/profile-summary.js <file>`). BENCH_ARM=bare profiles the bare
+ * pass-through instead.
+ */
+const seconds = Number(process.argv[2] ?? 10);
+const connections = Number(process.argv[3] ?? 32);
+// Outside the repository: profiles are tens of megabytes.
+const profileDir = path.join(tmpdir(), 'tollgate-profiles');
+const profile = process.env.BENCH_CPU_PROF === '1';
+const nodeArgs = [
+  ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  // Node flags to try on the server, such as a GC setting: BENCH_NODE_ARGS='--max-semi-space-size=32'.
+  ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+];
+if (profile) mkdirSync(profileDir, { recursive: true });
+
+const dist = path.dirname(new URL(import.meta.url).pathname);
+const children: Child[] = [];
+try {
+  const upstream = await startChild(
+    [path.join(dist, 'upstream-server.js')],
+    { PATH: process.env.PATH },
+    urlLine,
+  );
+  children.push(upstream);
+  let target: { child: Child; key: string; model: string };
+  if (process.env.BENCH_ARM === 'bare') {
+    const child = await startChild(
+      [...nodeArgs, path.join(dist, 'bare-proxy.js')],
+      { PATH: process.env.PATH, BENCH_UPSTREAM: upstream.url },
+      urlLine,
+    );
+    target = { child, key: 'none', model: 'fake-model' };
+  } else {
+    const tollgate = await startTollgate(upstream.url, upstream.url, upstream.url, { nodeArgs });
+    target = { ...tollgate, model: 'bench-model' };
+  }
+  children.push(target.child);
+  const spec = { url: target.child.url, key: target.key, model: target.model, connections };
+  await runLoad({ ...spec, seconds: 2 });
+  const pid = target.child.process.pid;
+  const before = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
+  const result = await runLoad({ ...spec, seconds });
+  const after = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
+  const perRequest = (from: number, to: number) => ((to - from) / result.requests).toFixed(1);
+  process.stdout.write(
+    `${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.non2xx} non-2xx; ` +
+      `CPU µs/request: main thread ${perRequest(before.main, after.main)}, process ${perRequest(before.all, after.all)}\n`,
+  );
+} finally {
+  // The profile is written when the process exits on SIGTERM (Tollgate closes gracefully).
+  await Promise.all(children.map((child) => child.stop()));
+  if (profile) process.stdout.write(`profile written to ${profileDir}\n`);
+}
