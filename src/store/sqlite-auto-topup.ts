@@ -7,7 +7,7 @@ interface AccountTopup {
   pending: boolean;
 }
 
-type TopupRow = [string, string, Micros, Micros, 'pending', number];
+export type TopupRow = [string, string, Micros, Micros, 'pending', number];
 
 /**
  * The auto top-up decision point. After a settlement takes prepaid credit below an account's

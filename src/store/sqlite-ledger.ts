@@ -1,4 +1,4 @@
-import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
+import type { Database as BetterSqlite, Statement, Transaction } from 'better-sqlite3';
 import type { Micros } from '../domain/money.js';
 import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
 import { type Pool, type PoolPart, splitCharge } from '../domain/waterfall.js';
@@ -14,7 +14,7 @@ import type {
 } from '../ports/ledger.js';
 import { BatchedInsert } from './batched-insert.js';
 import type { DataVersionWatch } from './data-version-watch.js';
-import { SqliteAutoTopup } from './sqlite-auto-topup.js';
+import { SqliteAutoTopup, type TopupRow } from './sqlite-auto-topup.js';
 import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
 
 /**
@@ -107,10 +107,14 @@ export class SqliteLedger implements Ledger {
   private readonly selectAvailable: Statement<[string]>;
   private readonly selectEntries: Statement<[string]>;
   private readonly spend: SqlitePoolSpend;
+  /** Built once: wrapping a new function per flush cost about 1 µs a request (--cpu-prof). */
+  private readonly writeBatch: Transaction<
+    (entries: unknown[][], usage: unknown[][], topups: TopupRow[], deltas: Map<string, Micros>) => void
+  >;
   private readonly topup: SqliteAutoTopup;
 
   constructor(
-    private readonly db: BetterSqlite,
+    db: BetterSqlite,
     private readonly watch: DataVersionWatch,
     private readonly newId: (prefix: string) => string,
   ) {
@@ -132,6 +136,12 @@ export class SqliteLedger implements Ledger {
       () => this.holds.values(),
     );
     this.topup = new SqliteAutoTopup(db);
+    this.writeBatch = db.transaction((entries, usage, topups, deltas) => {
+      this.entryInsert.run(entries);
+      this.usageInsert.run(usage);
+      this.topup.write(topups);
+      for (const [accountId, delta] of deltas) if (delta !== 0) this.addToAccount.run(delta, accountId);
+    });
   }
 
   /** Re-read balances and auto top-up settings on next use: after the CLI or another service changed them. */
@@ -277,14 +287,7 @@ export class SqliteLedger implements Ledger {
     this.queuedEntries = [];
     this.queuedUsage = [];
     try {
-      this.db
-        .transaction(() => {
-          this.entryInsert.run(entries);
-          this.usageInsert.run(usage);
-          this.topup.write(topups);
-          for (const [accountId, delta] of deltas) if (delta !== 0) this.addToAccount.run(delta, accountId);
-        })
-        .immediate();
+      this.writeBatch.immediate(entries, usage, topups, deltas);
     } catch (error) {
       // Nothing of this batch was written: forget what memory believed, so that the next figures
       // come from the database (and the holds still in flight) alone.
