@@ -221,7 +221,7 @@ export class SqliteLedger implements Ledger {
       pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
       total += part.amount;
     }
-    this.queuedUsage.push(usageRow({ ...usage, costMicros: total, pools }));
+    this.queuedUsage.push(usageRow(usage, total, pools));
     if (prepaidCharged > 0) this.askForTopup(accountId, usage.createdAt);
     await this.durable();
     return { settled: true, charged };
@@ -233,7 +233,7 @@ export class SqliteLedger implements Ledger {
     this.change(hold.scope.accountId, prepaidPart(hold.parts), 0);
     this.spend.release(hold.scope, hold.placedAt, hold.parts, hold.amount);
     this.queueTriples(holdId, hold, undefined, now);
-    if (usage) this.queuedUsage.push(usageRow(usage));
+    if (usage) this.queuedUsage.push(usageRow(usage, usage.costMicros, usage.pools ?? {}));
     await this.durable();
     return true;
   }
@@ -405,7 +405,8 @@ export class SqliteLedger implements Ledger {
   }
 }
 
-function usageRow(u: UsageRecord): unknown[] {
+/** The row as written: the cost and pools come apart, so that the record is not copied to change them. */
+function usageRow(u: UsageRecord, costMicros: Micros, pools: Partial<Record<Pool, Micros>>): unknown[] {
   return [
     u.requestId,
     u.accountId,
@@ -417,8 +418,8 @@ function usageRow(u: UsageRecord): unknown[] {
     u.promptTokens,
     u.completionTokens,
     u.usageSource,
-    u.costMicros,
-    JSON.stringify(u.pools ?? {}),
+    costMicros,
+    JSON.stringify(pools),
     u.status,
     u.latencyMs,
     u.clientIp,
