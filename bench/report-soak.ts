@@ -9,7 +9,7 @@ export function soakMarkdown(soak: SoakResult | undefined): string[] {
     '',
     `${soak.rps.toFixed(0)} req/s, ${soak.requests} requests, ${soak.non2xx} failed. Tollgate's memory every 5 s (MiB):`,
     '',
-    '| second | RSS | heap used |',
+    '| second | RSS | live heap (after a full GC) |',
     '|---|---|---|',
     ...soak.samples.map((s) => `| ${s.second} | ${f(s.rssMiB)} | ${f(s.heapUsedMiB)} |`),
     '',

@@ -147,7 +147,7 @@ try {
   });
   const memoryFile = path.join(mkdtempSync(path.join(tmpdir(), 'tollgate-bench-memory-')), 'samples.jsonl');
   const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url, {
-    nodeArgs: ['--import', path.join(dist, 'memory-reporter.js')],
+    nodeArgs: ['--expose-gc', '--import', path.join(dist, 'memory-reporter.js')],
     env: { BENCH_MEMORY_FILE: memoryFile },
   });
   children.push(tollgate.child);
