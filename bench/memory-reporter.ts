@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 
 /**
  * Loaded into a server under test with `node --import`: every BENCH_MEMORY_INTERVAL_MS (5 s) it
@@ -8,6 +8,9 @@ import { appendFileSync } from 'node:fs';
 const file = process.env.BENCH_MEMORY_FILE;
 if (file) {
   const sample = () => {
+    // Only while the soak runs (it creates `<file>.on`): a forced collection every 5 s during the
+    // throughput scenarios would change what they measure.
+    if (!existsSync(`${file}.on`)) return;
     // A full collection first (the server runs with --expose-gc), so that heapUsed is the live heap:
     // sampled at a random point of the collector's sawtooth, it swings 30-110 MiB with no leak at all.
     (globalThis as { gc?: () => void }).gc?.();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { runLoad } from './load.js';
 
 export interface MemorySample {
@@ -48,7 +48,9 @@ export async function soak(spec: {
   memoryFile: string;
 }): Promise<SoakResult> {
   const started = Date.now();
+  writeFileSync(`${spec.memoryFile}.on`, '');
   const load = await runLoad({ ...spec });
+  rmSync(`${spec.memoryFile}.on`);
   const ended = Date.now();
   const samples = readFileSync(spec.memoryFile, 'utf8')
     .split('\n')
