@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { type Child, startChild, urlLine } from './child-process.js';
@@ -136,6 +136,7 @@ const start = async (script: string, env: NodeJS.ProcessEnv) => {
   return child;
 };
 
+const memoryDir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-memory-'));
 try {
   const upstream = await start('upstream-server.js', {});
   const slowUpstream = await start('upstream-server.js', { BENCH_UPSTREAM_DELAY_MS: '20' });
@@ -145,7 +146,7 @@ try {
     BENCH_REPLY_TOKENS: String(SSE_TOKENS),
     BENCH_CHUNK_INTERVAL_MS: '20',
   });
-  const memoryFile = path.join(mkdtempSync(path.join(tmpdir(), 'tollgate-bench-memory-')), 'samples.jsonl');
+  const memoryFile = path.join(memoryDir, 'samples.jsonl');
   const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url, {
     nodeArgs: ['--expose-gc', '--import', path.join(dist, 'memory-reporter.js')],
     env: { BENCH_MEMORY_FILE: memoryFile },
@@ -241,4 +242,5 @@ try {
   process.stdout.write(await writeReport(report));
 } finally {
   await Promise.all(children.map((child) => child.stop()));
+  rmSync(memoryDir, { recursive: true, force: true });
 }
