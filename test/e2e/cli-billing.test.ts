@@ -1,18 +1,16 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUsd, parseUsd } from '../../src/domain/money.js';
 import { subscriptionWindow } from '../../src/domain/periods.js';
-import { type FakeUpstream, startFakeUpstream } from '../support/fake-openai-upstream.js';
-import { configYaml, eventually, expectedCharge, TEST_KEY_SECRET } from '../support/harness.js';
+import { type CliResult, type CliServer, startCliServer } from '../support/cli-server.js';
+import type { FakeUpstream } from '../support/fake-openai-upstream.js';
+import { configYaml, eventually, expectedCharge } from '../support/harness.js';
 
 /**
  * The billing commands of the `tollgate` CLI as an operator uses them: the built bin, run as a
  * separate process on the same SQLite database while `tollgate serve` is running.
  */
-const BIN = path.resolve('bin/tollgate.js');
 
 /** A budget that pays for a few requests of deepseek/deepseek-v4-flash ($1000 per million output tokens). */
 const TINY_BUDGET_USD = '0.02';
@@ -36,32 +34,14 @@ plans:
         usd: 5
 `;
 
+let s: CliServer;
 let dir: string;
 let upstream: FakeUpstream;
-let server: ChildProcess;
 let baseUrl: string;
-let env: NodeJS.ProcessEnv;
 let accounts = 0;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function cliJson<T>(args: string[]): Promise<T> {
-  const result = await cli([...args, '--json']);
-  if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as T;
-}
+const cli = (args: string[]): Promise<CliResult> => s.cli(args);
+const cliJson = <T>(args: string[]): Promise<T> => s.cliJson<T>(args);
 
 /** A refusal as an operator sees it: exit code 1, one line on stderr matching `message`, no stack trace. */
 async function expectRefused(args: string[], message: RegExp | string): Promise<void> {
@@ -112,40 +92,11 @@ interface ShownSubscriptions {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-billing-'));
-  upstream = await startFakeUpstream();
-  writeFileSync(
-    path.join(dir, 'tollgate.yaml'),
-    configYaml(upstream.url, '', 'openai-compatible', PLANS_YAML),
-  );
-  env = {
-    PATH: process.env.PATH,
-    TOLLGATE_KEY_SECRET: TEST_KEY_SECRET,
-    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
-    TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
-    PORT: '0',
-  };
-  server = spawn('node', [BIN, 'serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)"/.exec(seen);
-      if (match?.[1]) resolve(match[1]);
-    });
-    server.stderr?.on('data', () => {});
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-  });
+  s = await startCliServer(PLANS_YAML);
+  ({ dir, upstream, baseUrl } = s);
 });
 
-afterAll(async () => {
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-  }
-  await upstream?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => s?.stop());
 
 describe('tollgate plans', () => {
   it('lists the plans the configuration declares, with budgets and agent limits', async () => {

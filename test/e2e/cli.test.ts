@@ -1,71 +1,28 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeUpstream, startFakeUpstream } from '../support/fake-openai-upstream.js';
-import { configYaml, TEST_KEY_SECRET } from '../support/harness.js';
+import { type CliResult, type CliServer, startCliServer } from '../support/cli-server.js';
+import type { FakeUpstream } from '../support/fake-openai-upstream.js';
+import { configYaml } from '../support/harness.js';
 
 /**
  * The `tollgate` command as an operator uses it: the built bin, run as a separate process on the
  * same SQLite database while `tollgate serve` is running.
  */
-const BIN = path.resolve('bin/tollgate.js');
+let s: CliServer;
 let dir: string;
 let upstream: FakeUpstream;
-let server: ChildProcess;
 let baseUrl: string;
-let env: NodeJS.ProcessEnv;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { env: { ...env, ...extraEnv }, cwd: dir }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function cliJson<T>(args: string[]): Promise<T> {
-  const result = await cli([...args, '--json']);
-  if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as T;
-}
+const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> => s.cli(args, extraEnv);
+const cliJson = <T>(args: string[]): Promise<T> => s.cliJson<T>(args);
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-'));
-  upstream = await startFakeUpstream();
-  writeFileSync(path.join(dir, 'tollgate.yaml'), configYaml(upstream.url));
-  env = {
-    PATH: process.env.PATH,
-    TOLLGATE_KEY_SECRET: TEST_KEY_SECRET,
-    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
-    TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
-    PORT: '0',
-  };
-  server = spawn('node', [BIN, 'serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)"/.exec(seen);
-      if (match?.[1]) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-  });
+  s = await startCliServer();
+  ({ dir, upstream, baseUrl } = s);
 });
 
-afterAll(async () => {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => s?.stop());
 
 async function get(pathname: string, key: string) {
   const response = await fetch(`${baseUrl}${pathname}`, { headers: { authorization: `Bearer ${key}` } });
