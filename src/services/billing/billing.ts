@@ -72,7 +72,6 @@ export class Billing {
           exhausted: plan.exhausted,
           scope,
           usage,
-          available: plan.available,
           affordableTokens: plan.affordableTokens,
           requestedMaxTokens: request.requestedMaxTokens,
           maxTokensParam: request.maxTokensParam,

@@ -1,5 +1,5 @@
 import { type Failure, failure } from '../../domain/errors.js';
-import { formatUsd, type Micros } from '../../domain/money.js';
+import { formatUsd } from '../../domain/money.js';
 import { FOREVER } from '../../domain/periods.js';
 import type { AgentLimit } from '../../domain/plans.js';
 import type { PoolUsage, SpendScope } from '../../domain/spend-scope.js';
@@ -9,8 +9,6 @@ export interface Refused {
   readonly exhausted: ExhaustedPool;
   readonly scope: SpendScope;
   readonly usage: PoolUsage;
-  /** What the pools together could give the request. */
-  readonly available: Micros;
   /** Set when the client's max_tokens was more than the pools pay for. */
   readonly affordableTokens: number | undefined;
   readonly requestedMaxTokens: number | undefined;
