@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { MachineProbe } from './machine-probe.js';
 import { soakMarkdown } from './report-soak.js';
 import type { SoakResult } from './soak.js';
 import type { SseResult } from './sse.js';
@@ -18,7 +19,7 @@ type Throughput = {
 
 export interface Report {
   date: string;
-  machine: { cpu: string; cores: number; memoryGiB: number };
+  machine: { cpu: string; cores: number; memoryGiB: number } & MachineProbe;
   node: string;
   /** BENCH_QUICK=1: shortened rounds, rougher figures. */
   quick: boolean;
@@ -27,6 +28,8 @@ export interface Report {
     connections: number;
     arms: Arms<Throughput>;
     tollgateVsBare: number;
+    /** Tollgate / bare within each round, in round order. */
+    tollgateVsBareByRound: number[];
     tollgateVsDirect: number;
     bareVsDirect: number;
     target: number;
@@ -81,12 +84,15 @@ export async function writeReport(report: Report): Promise<string> {
     '',
     `${report.machine.cores} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB, Node ${report.node}. Every request: ${report.request}. Load generator, upstreams and gateways share the machine's cores; each server runs in its own process; arms are interleaved in rounds and medians shown. Gateway CPU: the server process's utime + stime from /proc/<pid>/stat around each round, divided by its requests.`,
     '',
+    `This machine: a system call (a 1-byte write to /dev/null) takes ${report.machine.syscallUs.toFixed(1)} µs; a message to another thread and back takes ${report.machine.threadRoundTripUs.toFixed(0)} µs. Every request through a proxy wakes other processes several times (each socket write wakes its reader), so the dearer the wake-ups, the lower every proxy's throughput against a direct call.`,
+    '',
     ...(report.quick ? ['**Quick run (BENCH_QUICK=1): short rounds, rough figures.**', ''] : []),
     `## Maximum load: ${maxLoad.connections} connections, zero-latency upstream`,
     '',
     ...throughputRows(maxLoad.arms),
     '',
     `- Tollgate / bare pass-through: **${maxLoad.tollgateVsBare.toFixed(2)}×** (target ≥ ${maxLoad.target}×: ${met(maxLoad.tollgateVsBare >= maxLoad.target)})`,
+    `- The same ratio within each round (arms run moments apart, so the machine's drift cancels out): ${maxLoad.tollgateVsBareByRound.map((r) => `${r.toFixed(2)}×`).join(', ')}`,
     `- Tollgate / direct: ${maxLoad.tollgateVsDirect.toFixed(2)}×; bare pass-through / direct: ${maxLoad.bareVsDirect.toFixed(2)}×`,
     `- Gateway CPU per request: bare ${us(maxLoad.arms.bare.cpuUsPerRequest)} µs, Tollgate ${us(maxLoad.arms.tollgate.cpuUsPerRequest)} µs (main thread: ${us(maxLoad.arms.bare.mainThreadCpuUsPerRequest)} and ${us(maxLoad.arms.tollgate.mainThreadCpuUsPerRequest)} µs)`,
     '',

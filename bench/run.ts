@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Child, startChild, urlLine } from './child-process.js';
 import { type LatencyResult, measureLatency } from './latency.js';
 import { type LoadResult, runLoad } from './load.js';
+import { probeMachine } from './machine-probe.js';
 import { cpuMicros } from './proc-cpu.js';
 import { type Report, writeReport } from './report.js';
 import { settings } from './settings.js';
@@ -76,6 +77,12 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
     }
   }
   const summary = {} as Report['maxLoad']['arms'];
+  // Tollgate against the bare pass-through within each round: both ran moments apart, so a drift in
+  // the machine's speed (large on a shared virtual machine) cancels out of the ratio.
+  const bareRounds = results.get('bare') ?? [];
+  const tollgateVsBareByRound = (results.get('tollgate') ?? []).map(
+    (result, round) => result.rps / (bareRounds[round]?.rps ?? Number.NaN),
+  );
   for (const arm of arms) {
     const list = results.get(arm.name) ?? [];
     const armCpu = cpu.get(arm.name)!;
@@ -89,7 +96,7 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
         : {}),
     };
   }
-  return summary;
+  return { summary, tollgateVsBareByRound };
 }
 
 async function latency(arms: Arm[]) {
@@ -170,8 +177,12 @@ try {
     { name: 'tollgate', url: tollgate.child.url, model: 'bench-slow', key: tollgate.key },
   ];
 
-  const maxLoad = await throughput(fast, 32, settings.maxLoadRounds);
-  const slowLoad = await throughput(slow, 64, settings.slowRounds);
+  const probe = await probeMachine();
+  process.stderr.write(
+    `machine: a system call ${probe.syscallUs.toFixed(1)} µs, a thread round trip ${probe.threadRoundTripUs.toFixed(0)} µs\n`,
+  );
+  const { summary: maxLoad, tollgateVsBareByRound } = await throughput(fast, 32, settings.maxLoadRounds);
+  const { summary: slowLoad } = await throughput(slow, 64, settings.slowRounds);
   const oneConnection = await latency(fast);
   const sse = await streaming(sseUpstream.url, tollgate.child.url, tollgate.key);
   const soaked = settings.soak
@@ -196,6 +207,7 @@ try {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
+      ...probe,
     },
     node: process.version,
     quick: settings.quick,
@@ -204,6 +216,7 @@ try {
       connections: 32,
       arms: maxLoad,
       tollgateVsBare: maxLoad.tollgate.rps / maxLoad.bare.rps,
+      tollgateVsBareByRound,
       tollgateVsDirect: maxLoad.tollgate.rps / maxLoad.direct.rps,
       bareVsDirect: maxLoad.bare.rps / maxLoad.direct.rps,
       target: 0.7,
