@@ -87,7 +87,14 @@ export function planWaterfall(request: WaterfallRequest, room: PoolRoom): Waterf
   const fromPools = Math.min(UNLIMITED, (primary?.room ?? 0) + (room.prepaid ?? 0));
   const available = Math.min(fromPools, room.keyLimit ?? UNLIMITED);
   if (!primary && room.prepaid === undefined) return refusal(room, fromPools, available);
-  const plan = planHold({ ...request, available });
+  // Field by field: a spread followed by another field takes V8's slow runtime path (see sqlite-pool-spend.ts).
+  const plan = planHold({
+    price: request.price,
+    promptTokensCeiling: request.promptTokensCeiling,
+    requestedMaxTokens: request.requestedMaxTokens,
+    modelMaxOutputTokens: request.modelMaxOutputTokens,
+    available,
+  });
   if (plan.kind !== 'hold') {
     return refusal(
       room,

@@ -25,6 +25,9 @@ export interface Settlement {
   readonly charged: readonly PoolPart[];
 }
 
+/** What a settlement records of its request; the ledger adds the cost and the pools it charged. */
+export type UsageFacts = Omit<UsageRecord, 'costMicros' | 'pools'>;
+
 /** One request's outcome, written with its settlement or release. */
 export interface UsageRecord {
   readonly requestId: string;
@@ -90,7 +93,7 @@ export interface Ledger {
    */
   placeHold(hold: HoldToPlace, decide: HoldDecision): Promise<PlaceOutcome>;
   /** Charges at most the held amount, pool by pool in waterfall order, and releases the rest. */
-  settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<Settlement>;
+  settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement>;
   /** Gives the whole hold back; false if the hold was no longer open. */
   release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean>;
   /** Releases holds whose request died without settling (a crash, a hung upstream). */

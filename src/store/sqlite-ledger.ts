@@ -10,6 +10,7 @@ import type {
   LedgerKind,
   PlaceOutcome,
   Settlement,
+  UsageFacts,
   UsageRecord,
 } from '../ports/ledger.js';
 import { BatchedInsert } from './batched-insert.js';
@@ -204,7 +205,7 @@ export class SqliteLedger implements Ledger {
     return 'placed';
   }
 
-  async settle(holdId: string, charge: Micros, usage: UsageRecord): Promise<Settlement> {
+  async settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement> {
     const hold = this.close(holdId);
     if (!hold) return { settled: false, charged: [] };
     // Never more than was held: the hold was the promise that the pools could pay.
@@ -389,7 +390,7 @@ export class SqliteLedger implements Ledger {
   private usageNow(scope: SpendScope, now: number): PoolUsage | undefined {
     const prepaidAvailable = this.availableNow(scope.accountId);
     if (prepaidAvailable === undefined) return undefined;
-    return { prepaidAvailable, ...this.spend.usage(scope, now) };
+    return this.spend.usage(scope, now, prepaidAvailable);
   }
 
   private availableNow(accountId: string): Micros | undefined {
@@ -406,7 +407,7 @@ export class SqliteLedger implements Ledger {
 }
 
 /** The row as written: the cost and pools come apart, so that the record is not copied to change them. */
-function usageRow(u: UsageRecord, costMicros: Micros, pools: Partial<Record<Pool, Micros>>): unknown[] {
+function usageRow(u: UsageFacts, costMicros: Micros, pools: Partial<Record<Pool, Micros>>): unknown[] {
   return [
     u.requestId,
     u.accountId,

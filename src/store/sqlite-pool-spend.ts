@@ -58,7 +58,7 @@ export class SqlitePoolSpend {
     );
   }
 
-  usage(scope: SpendScope, now: number): Omit<PoolUsage, 'prepaidAvailable'> {
+  usage(scope: SpendScope, now: number, prepaidAvailable: Micros): PoolUsage {
     const { accountId, keyId, keyLimit, primary } = scope;
     const keySpent = keyLimit
       ? this.keys.used(keyId, keyLimit.window, () => {
@@ -95,7 +95,9 @@ export class SqlitePoolSpend {
               return this.agentSpend.all(accountId, since) as { at: number; usd: number }[];
             },
           );
-    return { keySpent, subscriptionSpent, agentWindows };
+    // One literal rather than the caller spreading this into another: `{ a, ...b }` takes V8's slow
+    // runtime path (measured 0.4–3 µs on Node 20, against nanoseconds for a literal).
+    return { prepaidAvailable, keySpent, subscriptionSpent, agentWindows };
   }
 
   /** Called right after usage() for the same scope, in the same step: the tallies are loaded. */

@@ -3,7 +3,7 @@ import type { Micros } from '../../domain/money.js';
 import { costOf, type ModelPrice, type TokenUsage } from '../../domain/pricing.js';
 import { type PoolUsage, roomOf } from '../../domain/spend-scope.js';
 import { planWaterfall, type WaterfallPlan } from '../../domain/waterfall.js';
-import type { Ledger, UsageRecord } from '../../ports/ledger.js';
+import type { Ledger, UsageFacts, UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
 import type { Principal } from '../authenticate.js';
 import type { PlanCatalogue } from './plan-catalogue.js';
@@ -83,9 +83,9 @@ export class Billing {
   }
 
   /** Charges the real cost (never more than the hold) pool by pool, and releases the rest, with the usage record. */
-  async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: Omit<UsageRecord, 'costMicros'>) {
+  async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: UsageFacts) {
     const cost = costOf(price, usage);
-    const { settled } = await this.ledger.settle(hold.id, cost, { ...record, costMicros: cost });
+    const { settled } = await this.ledger.settle(hold.id, cost, record);
     return { settled, cost: Math.min(cost, hold.amount) };
   }
 
