@@ -17,11 +17,23 @@ interface Chunk {
 export class BatchedInsert {
   private readonly chunks = new Map<number, Chunk>();
 
+  /**
+   * `statementFor(n)` is the SQL that writes n rows, taking each row's values as its next run of
+   * `?` parameters.
+   */
   constructor(
     private readonly db: BetterSqlite,
-    private readonly table: string,
-    private readonly columns: readonly string[],
+    private readonly statementFor: (rows: number) => string,
   ) {}
+
+  /** The plain case: each row is the values of `columns`, in order. */
+  static into(db: BetterSqlite, table: string, columns: readonly string[]): BatchedInsert {
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    return new BatchedInsert(
+      db,
+      (rows) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
+    );
+  }
 
   run(rows: readonly (readonly unknown[])[]): void {
     let at = 0;
@@ -45,10 +57,7 @@ export class BatchedInsert {
   private chunk(size: number): Chunk {
     let chunk = this.chunks.get(size);
     if (!chunk) {
-      const row = `(${this.columns.map(() => '?').join(', ')})`;
-      const statement = this.db.prepare<unknown[]>(
-        `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(size).fill(row).join(', ')}`,
-      );
+      const statement = this.db.prepare<unknown[]>(this.statementFor(size));
       chunk = { statement, parameters: [] };
       this.chunks.set(size, chunk);
     }

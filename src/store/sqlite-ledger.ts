@@ -15,6 +15,7 @@ import type {
 } from '../ports/ledger.js';
 import { BatchedInsert } from './batched-insert.js';
 import type { DataVersionWatch } from './data-version-watch.js';
+import { type HoldEntriesRow, holdEntriesInsert } from './hold-entries-insert.js';
 import { SqliteAutoTopup, type TopupRow } from './sqlite-auto-topup.js';
 import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
 
@@ -96,13 +97,17 @@ export class SqliteLedger implements Ledger {
   /** Prepaid credit held by requests in flight, per account; never written until the request ends. */
   private readonly reserved = new Map<string, Micros>();
   private queuedDelta = new Map<string, Micros>();
+  /** Credits, one row an entry. */
   private queuedEntries: unknown[][] = [];
+  /** Closed holds, one row a pool, each expanded into its entries by the database. */
+  private queuedHolds: HoldEntriesRow[] = [];
   private queuedUsage: unknown[][] = [];
   private waiters: Waiter[] = [];
   private flushScheduled = false;
   private readonly holds = new Map<string, OpenHold>();
 
   private readonly entryInsert: BatchedInsert;
+  private readonly holdInsert: BatchedInsert;
   private readonly usageInsert: BatchedInsert;
   private readonly addToAccount: Statement<[Micros, string]>;
   private readonly selectAvailable: Statement<[string]>;
@@ -110,7 +115,13 @@ export class SqliteLedger implements Ledger {
   private readonly spend: SqlitePoolSpend;
   /** Built once: wrapping a new function per flush cost about 1 µs a request (--cpu-prof). */
   private readonly writeBatch: Transaction<
-    (entries: unknown[][], usage: unknown[][], topups: TopupRow[], deltas: Map<string, Micros>) => void
+    (
+      entries: unknown[][],
+      holds: HoldEntriesRow[],
+      usage: unknown[][],
+      topups: TopupRow[],
+      deltas: Map<string, Micros>,
+    ) => void
   >;
   private readonly topup: SqliteAutoTopup;
 
@@ -120,8 +131,9 @@ export class SqliteLedger implements Ledger {
     private readonly newId: (prefix: string) => string,
   ) {
     watch.onExternalChange(() => this.forgetBalances());
-    this.entryInsert = new BatchedInsert(db, 'ledger_entries', ENTRY_COLUMNS);
-    this.usageInsert = new BatchedInsert(db, 'usage_records', USAGE_COLUMNS);
+    this.entryInsert = BatchedInsert.into(db, 'ledger_entries', ENTRY_COLUMNS);
+    this.holdInsert = holdEntriesInsert(db);
+    this.usageInsert = BatchedInsert.into(db, 'usage_records', USAGE_COLUMNS);
     this.addToAccount = db.prepare(
       'UPDATE accounts SET available_micros = available_micros + ? WHERE id = ?',
     );
@@ -137,8 +149,9 @@ export class SqliteLedger implements Ledger {
       () => this.holds.values(),
     );
     this.topup = new SqliteAutoTopup(db);
-    this.writeBatch = db.transaction((entries, usage, topups, deltas) => {
+    this.writeBatch = db.transaction((entries, holds, usage, topups, deltas) => {
       this.entryInsert.run(entries);
+      this.holdInsert.run(holds);
       this.usageInsert.run(usage);
       this.topup.write(topups);
       for (const [accountId, delta] of deltas) if (delta !== 0) this.addToAccount.run(delta, accountId);
@@ -277,18 +290,21 @@ export class SqliteLedger implements Ledger {
   /** Writes and commits everything queued; runs once per event-loop turn, and before closing. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.queuedEntries.length === 0 && this.queuedUsage.length === 0) return;
+    if (this.queuedEntries.length === 0 && this.queuedHolds.length === 0 && this.queuedUsage.length === 0)
+      return;
     const waiters = this.waiters;
     const deltas = this.queuedDelta;
     const entries = this.queuedEntries;
+    const holds = this.queuedHolds;
     const usage = this.queuedUsage;
     const topups = this.topup.takeQueued();
     this.waiters = [];
     this.queuedDelta = new Map();
     this.queuedEntries = [];
+    this.queuedHolds = [];
     this.queuedUsage = [];
     try {
-      this.writeBatch.immediate(entries, usage, topups, deltas);
+      this.writeBatch.immediate(entries, holds, usage, topups, deltas);
     } catch (error) {
       // Nothing of this batch was written: forget what memory believed, so that the next figures
       // come from the database (and the holds still in flight) alone.
@@ -303,45 +319,18 @@ export class SqliteLedger implements Ledger {
   private queueTriples(holdId: string, hold: OpenHold, charged: readonly PoolPart[] | undefined, at: number) {
     const { accountId, keyId } = hold.scope;
     hold.parts.forEach((part, i) => {
-      const p = part.pool;
-      this.queuedEntries.push([
+      this.queuedHolds.push([
+        this.newId('led'),
+        charged ? this.newId('led') : null,
         this.newId('led'),
         accountId,
-        'hold',
-        p,
-        -part.amount,
-        holdId,
-        keyId,
-        null,
-        hold.placedAt,
-        hold.placedAt,
-      ]);
-      if (charged) {
-        const amount = charged[i]?.amount ?? 0;
-        this.queuedEntries.push([
-          this.newId('led'),
-          accountId,
-          'settle',
-          p,
-          -amount,
-          holdId,
-          keyId,
-          null,
-          at,
-          hold.placedAt,
-        ]);
-      }
-      this.queuedEntries.push([
-        this.newId('led'),
-        accountId,
-        'release',
-        p,
+        part.pool,
         part.amount,
         holdId,
         keyId,
-        null,
-        at,
         hold.placedAt,
+        charged?.[i]?.amount ?? 0,
+        at,
       ]);
     });
   }

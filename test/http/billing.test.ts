@@ -67,6 +67,32 @@ describe('prepaid credits', () => {
     expect(charge).toBeGreaterThan(12_000);
   });
 
+  it('writes each request as a hold, a settlement and a release, in that order, request after request', async () => {
+    const user = await h.seed({ usd: '1' });
+    const usagesBefore = h.upstream.usages.length;
+    // Concurrent, so that their entries are written in one commit.
+    const responses = await Promise.all([10, 20, 30].map((max) => chat(user.key, { max_tokens: max })));
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    const entries = await h.tollgate.services.ledger.entries(user.accountId);
+    expect(entries[0]).toMatchObject({ kind: 'credit', amount: 1_000_000 });
+    const requests = entries.slice(1);
+    expect(requests).toHaveLength(9);
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+    for (let i = 0; i < requests.length; i += 3) {
+      const [hold, settle, release] = requests.slice(i, i + 3);
+      expect([hold?.kind, settle?.kind, release?.kind]).toEqual(['hold', 'settle', 'release']);
+      expect(new Set([hold?.holdId, settle?.holdId, release?.holdId]).size).toBe(1);
+      expect(hold?.amount).toBeLessThan(0);
+      expect(release?.amount).toBe(-(hold?.amount ?? 0));
+      expect(settle?.amount).toBeLessThan(0);
+      expect(settle?.amount).toBeGreaterThanOrEqual(hold?.amount ?? 0);
+      expect(hold?.keyId).toBe(user.keyId);
+      expect(settle?.periodAt).toBe(hold?.createdAt);
+    }
+    const charged = -requests.filter((e) => e.kind === 'settle').reduce((total, e) => total + e.amount, 0);
+    expect(charged).toBe(expectedCharge(h.upstream.usages.slice(usagesBefore)));
+  });
+
   it('refuses a max_tokens the balance cannot pay for, saying how many tokens it affords', async () => {
     const user = await h.seed({ usd: '0.05' });
     const before = h.upstream.received.length;
