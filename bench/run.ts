@@ -9,7 +9,7 @@ import { cpuMicros } from './proc-cpu.js';
 import { type Report, writeReport } from './report.js';
 import { settings } from './settings.js';
 import { soak } from './soak.js';
-import { measureStreams } from './sse.js';
+import { measureStreams, type StreamSample, streamSamples, summarizeStreams } from './sse.js';
 import { startTollgate } from './tollgate-server.js';
 
 /**
@@ -46,6 +46,19 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * The arms in the order a round runs them: reversed every other round, so that no arm always runs
+ * last, when the machine may have drifted furthest from where the round began.
+ */
+function roundOrder(arms: Arm[], round: number): Arm[] {
+  return round % 2 === 1 ? arms : [...arms].reverse();
+}
+
+/** `a / b` within each round, the two measured moments apart: the machine's drift cancels out. */
+function pairedRatios(a: readonly { rps: number }[], b: readonly { rps: number }[]): number[] {
+  return a.map((result, round) => result.rps / (b[round]?.rps ?? Number.NaN));
+}
+
 async function throughput(arms: Arm[], connections: number, rounds: number) {
   for (const arm of arms) await runLoad({ ...arm, connections, seconds: WARMUP_SECONDS });
   const results = new Map<ArmName, LoadResult[]>(arms.map((a) => [a.name, []]));
@@ -53,7 +66,7 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
     arms.map((a) => [a.name, { process: [], mainThread: [] }]),
   );
   for (let round = 1; round <= rounds; round++) {
-    for (const arm of arms) {
+    for (const arm of roundOrder(arms, round)) {
       const before = { process: cpuMicros(arm.pid), mainThread: cpuMicros(arm.pid, true) };
       const result = await runLoad({ ...arm, connections, seconds: ROUND_SECONDS });
       const after = { process: cpuMicros(arm.pid), mainThread: cpuMicros(arm.pid, true) };
@@ -77,12 +90,9 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
     }
   }
   const summary = {} as Report['maxLoad']['arms'];
-  // Tollgate against the bare pass-through within each round: both ran moments apart, so a drift in
-  // the machine's speed (large on a shared virtual machine) cancels out of the ratio.
-  const bareRounds = results.get('bare') ?? [];
-  const tollgateVsBareByRound = (results.get('tollgate') ?? []).map(
-    (result, round) => result.rps / (bareRounds[round]?.rps ?? Number.NaN),
-  );
+  const tollgate = results.get('tollgate') ?? [];
+  const tollgateVsBareByRound = pairedRatios(tollgate, results.get('bare') ?? []);
+  const tollgateVsDirectByRound = pairedRatios(tollgate, results.get('direct') ?? []);
   for (const arm of arms) {
     const list = results.get(arm.name) ?? [];
     const armCpu = cpu.get(arm.name)!;
@@ -96,15 +106,29 @@ async function throughput(arms: Arm[], connections: number, rounds: number) {
         : {}),
     };
   }
-  return { summary, tollgateVsBareByRound };
+  return { summary, tollgateVsBareByRound, tollgateVsDirectByRound };
 }
 
 async function latency(arms: Arm[]) {
   const results = new Map<ArmName, LatencyResult[]>(arms.map((a) => [a.name, []]));
   for (let round = 1; round <= settings.latencyRounds; round++) {
-    for (const arm of arms)
+    for (const arm of roundOrder(arms, round))
       results.get(arm.name)?.push(await measureLatency({ ...arm, seconds: settings.latencySeconds }));
   }
+  // What each gateway adds over the direct call measured in the same round.
+  const direct = results.get('direct') ?? [];
+  const addedByRound = (arm: ArmName, key: 'p50Us' | 'p99Us') =>
+    (results.get(arm) ?? []).map((r, round) => r[key] - (direct[round]?.[key] ?? Number.NaN));
+  const added = {
+    p50Us: {
+      bare: median(addedByRound('bare', 'p50Us')),
+      tollgate: median(addedByRound('tollgate', 'p50Us')),
+    },
+    p99Us: {
+      bare: median(addedByRound('bare', 'p99Us')),
+      tollgate: median(addedByRound('tollgate', 'p99Us')),
+    },
+  };
   const summary = {} as Record<ArmName, { p50Us: number; p99Us: number; requests: number }>;
   for (const arm of arms) {
     const list = results.get(arm.name) ?? [];
@@ -114,14 +138,30 @@ async function latency(arms: Arm[]) {
       requests: list.reduce((total, r) => total + r.requests, 0),
     };
   }
-  return summary;
+  return { summary, added };
 }
 
-/** Time to first token and gaps at one stream at a time, then 256 concurrent streams through Tollgate. */
-async function streaming(upstreamUrl: string, tollgateUrl: string, key: string) {
-  const base = { key, tokens: SSE_TOKENS, count: settings.sseSequentialStreams, concurrent: false };
-  const direct = await measureStreams({ ...base, url: upstreamUrl, model: 'fake-model' });
-  const tollgate = await measureStreams({ ...base, url: tollgateUrl, model: 'bench-sse' });
+/**
+ * Time to first token and gaps at one stream at a time, direct, through the bare pass-through and
+ * through Tollgate taking turns (so all three see the same machine), then 256 concurrent streams
+ * through Tollgate.
+ */
+async function streaming(urls: { upstream: string; bare: string; tollgate: string }, key: string) {
+  const base = { key, tokens: SSE_TOKENS, count: 1, concurrent: false };
+  const samples = {
+    direct: [] as StreamSample[],
+    bare: [] as StreamSample[],
+    tollgate: [] as StreamSample[],
+  };
+  for (let i = 0; i < settings.sseSequentialStreams; i++) {
+    samples.direct.push(...(await streamSamples({ ...base, url: urls.upstream, model: 'fake-model' })));
+    samples.bare.push(...(await streamSamples({ ...base, url: urls.bare, model: 'fake-model' })));
+    samples.tollgate.push(...(await streamSamples({ ...base, url: urls.tollgate, model: 'bench-sse' })));
+  }
+  const direct = summarizeStreams(samples.direct);
+  const bare = summarizeStreams(samples.bare);
+  const tollgate = summarizeStreams(samples.tollgate);
+  const tollgateUrl = urls.tollgate;
   const concurrent = await measureStreams({
     ...base,
     url: tollgateUrl,
@@ -132,7 +172,7 @@ async function streaming(upstreamUrl: string, tollgateUrl: string, key: string) 
   process.stderr.write(
     `sse: ${concurrent.streams} concurrent streams, ${concurrent.lostOrReordered} frames lost or reordered\n`,
   );
-  return { direct, tollgate, concurrent };
+  return { direct, bare, tollgate, concurrent };
 }
 
 const dist = path.dirname(new URL(import.meta.url).pathname);
@@ -153,6 +193,7 @@ try {
     BENCH_REPLY_TOKENS: String(SSE_TOKENS),
     BENCH_CHUNK_INTERVAL_MS: '20',
   });
+  const sseBare = await start('bare-proxy.js', { BENCH_UPSTREAM: sseUpstream.url });
   const memoryFile = path.join(memoryDir, 'samples.jsonl');
   const tollgate = await startTollgate(upstream.url, slowUpstream.url, sseUpstream.url, {
     nodeArgs: ['--expose-gc', '--import', path.join(dist, 'memory-reporter.js')],
@@ -182,9 +223,16 @@ try {
     `machine: a system call ${probe.syscallUs.toFixed(1)} µs, a thread round trip ${probe.threadRoundTripUs.toFixed(0)} µs\n`,
   );
   const { summary: maxLoad, tollgateVsBareByRound } = await throughput(fast, 32, settings.maxLoadRounds);
-  const { summary: slowLoad } = await throughput(slow, 64, settings.slowRounds);
-  const oneConnection = await latency(fast);
-  const sse = await streaming(sseUpstream.url, tollgate.child.url, tollgate.key);
+  const { summary: slowLoad, tollgateVsDirectByRound: slowVsDirectByRound } = await throughput(
+    slow,
+    64,
+    settings.slowRounds,
+  );
+  const { summary: oneConnection, added } = await latency(fast);
+  const sse = await streaming(
+    { upstream: sseUpstream.url, bare: sseBare.url, tollgate: tollgate.child.url },
+    tollgate.key,
+  );
   const soaked = settings.soak
     ? await soak({
         url: tollgate.child.url,
@@ -215,40 +263,40 @@ try {
     maxLoad: {
       connections: 32,
       arms: maxLoad,
-      tollgateVsBare: maxLoad.tollgate.rps / maxLoad.bare.rps,
+      tollgateVsBare: median(tollgateVsBareByRound),
       tollgateVsBareByRound,
+      tollgateVsBareOfMedians: maxLoad.tollgate.rps / maxLoad.bare.rps,
       tollgateVsDirect: maxLoad.tollgate.rps / maxLoad.direct.rps,
       bareVsDirect: maxLoad.bare.rps / maxLoad.direct.rps,
-      target: 0.7,
+      targets: { issue2: 0.7, issue5: 0.8 },
     },
     slowUpstream: {
       connections: 64,
       upstreamDelayMs: 20,
       arms: slowLoad,
-      tollgateVsDirect: slowLoad.tollgate.rps / slowLoad.direct.rps,
+      tollgateVsDirect: median(slowVsDirectByRound),
+      tollgateVsDirectByRound: slowVsDirectByRound,
+      bareVsDirect: slowLoad.bare.rps / slowLoad.direct.rps,
       target: 0.97,
     },
     sse: {
       tokens: SSE_TOKENS,
       intervalMs: 20,
       direct: sse.direct,
+      bare: sse.bare,
       tollgate: sse.tollgate,
       concurrent: sse.concurrent,
       addedFirstTokenP50Us: sse.tollgate.firstTokenP50Us - sse.direct.firstTokenP50Us,
       addedFirstTokenP99Us: sse.tollgate.firstTokenP99Us - sse.direct.firstTokenP99Us,
       addedGapP99Us: sse.tollgate.gapP99Us - sse.direct.gapP99Us,
+      bareAddedFirstTokenP50Us: sse.bare.firstTokenP50Us - sse.direct.firstTokenP50Us,
+      bareAddedFirstTokenP99Us: sse.bare.firstTokenP99Us - sse.direct.firstTokenP99Us,
     },
     latency: {
       connections: 1,
       arms: oneConnection,
-      addedP50Us: {
-        bare: oneConnection.bare.p50Us - oneConnection.direct.p50Us,
-        tollgate: oneConnection.tollgate.p50Us - oneConnection.direct.p50Us,
-      },
-      addedP99Us: {
-        bare: oneConnection.bare.p99Us - oneConnection.direct.p99Us,
-        tollgate: oneConnection.tollgate.p99Us - oneConnection.direct.p99Us,
-      },
+      addedP50Us: added.p50Us,
+      addedP99Us: added.p99Us,
     },
     soak: soaked,
   };

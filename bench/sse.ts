@@ -70,35 +70,43 @@ export interface SseResult {
   readonly lostOrReordered: number;
 }
 
-/** `count` streams one after another (latency), or all at once (`concurrent`). */
-export async function measureStreams(spec: {
+export interface StreamSpec {
   url: string;
   key: string;
   model: string;
   tokens: number;
   count: number;
   concurrent: boolean;
-}): Promise<SseResult> {
+}
+
+/** `count` streams one after another (latency), or all at once (`concurrent`). */
+export async function streamSamples(spec: StreamSpec): Promise<StreamSample[]> {
   const pool = new Pool(new URL(spec.url).origin, { connections: spec.concurrent ? spec.count : 1 });
   try {
+    if (spec.concurrent)
+      return await Promise.all(Array.from({ length: spec.count }, () => readStream(pool, spec)));
     const samples: StreamSample[] = [];
-    if (spec.concurrent) {
-      samples.push(...(await Promise.all(Array.from({ length: spec.count }, () => readStream(pool, spec)))));
-    } else {
-      for (let i = 0; i < spec.count; i++) samples.push(await readStream(pool, spec));
-    }
-    const firsts = samples.map((s) => s.firstTokenUs);
-    return {
-      firstTokenP50Us: percentile(firsts, 50),
-      firstTokenP99Us: percentile(firsts, 99),
-      gapP99Us: percentile(
-        samples.flatMap((s) => s.gapsUs),
-        99,
-      ),
-      streams: samples.length,
-      lostOrReordered: samples.reduce((total, s) => total + s.lostOrReordered, 0),
-    };
+    for (let i = 0; i < spec.count; i++) samples.push(await readStream(pool, spec));
+    return samples;
   } finally {
     await pool.close();
   }
+}
+
+export function summarizeStreams(samples: readonly StreamSample[]): SseResult {
+  const firsts = samples.map((s) => s.firstTokenUs);
+  return {
+    firstTokenP50Us: percentile(firsts, 50),
+    firstTokenP99Us: percentile(firsts, 99),
+    gapP99Us: percentile(
+      samples.flatMap((s) => s.gapsUs),
+      99,
+    ),
+    streams: samples.length,
+    lostOrReordered: samples.reduce((total, s) => total + s.lostOrReordered, 0),
+  };
+}
+
+export async function measureStreams(spec: StreamSpec): Promise<SseResult> {
+  return summarizeStreams(await streamSamples(spec));
 }
