@@ -1,7 +1,11 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../../test/support/fake-openai-upstream.js';
 import { parseConfig } from '../config/load-config.js';
 import { requireProviderKeys } from '../config/secrets.js';
+import { UpstreamFailure } from '../ports/upstream.js';
+import { readBody } from '../services/chat/read-body.js';
 import { UndiciUpstreams } from './undici-upstreams.js';
 
 /** Weighted load balancing across the endpoints (keys and base URLs) of one provider. */
@@ -60,6 +64,89 @@ models:
       expect(b.received[0]?.headers.authorization).toBe('Bearer key-b');
     } finally {
       await upstreams.close();
+    }
+  });
+});
+
+/** A provider that answers every request through `answer`, for bodies the fake upstream never sends. */
+async function rawProvider(answer: (res: ServerResponse) => void) {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const config = parseConfig(
+    `
+brand: llmbase
+providers:
+  - { id: raw, type: openai-compatible, base_url: "http://127.0.0.1:${port}/v1", timeouts: { idle_ms: 150 } }
+models:
+  - { id: m, provider: raw, upstream_model: fake, input_usd_per_million: 1, output_usd_per_million: 1, max_output_tokens: 10 }
+`,
+    'raw.yaml',
+    {},
+  );
+  const upstreams = new UndiciUpstreams(config.providers, requireProviderKeys(config, {}));
+  return {
+    read: async (limit: number) => {
+      const response = await upstreams.postJson('raw', '/chat/completions', '{}');
+      return readBody(response, limit);
+    },
+    async close() {
+      await upstreams.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('reading a whole answer', () => {
+  it('joins a body that arrives in pieces, byte for byte', async () => {
+    const pieces = ['{"id":"a",', '"choices":[],', '"usage":{"prompt_tokens":1}}'];
+    const provider = await rawProvider((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let i = 0;
+      const next = () => {
+        if (i === pieces.length) return res.end();
+        res.write(pieces[i++]);
+        setTimeout(next, 10);
+      };
+      next();
+    });
+    try {
+      expect((await provider.read(1024)).toString()).toBe(pieces.join(''));
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('refuses an answer past the limit as an unavailable upstream, without reading the rest', async () => {
+    const provider = await rawProvider((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('x'.repeat(64 * 1024));
+    });
+    try {
+      const refused = await provider.read(1024).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UpstreamFailure);
+      expect(refused).toMatchObject({ kind: 'unavailable' });
+    } finally {
+      await provider.close();
+    }
+  });
+
+  it('turns a body that stops arriving into a timeout', async () => {
+    const provider = await rawProvider((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":');
+      // …and nothing more: the provider's idle timeout (150 ms) ends the wait.
+    });
+    try {
+      const refused = await provider.read(1024).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UpstreamFailure);
+      expect(refused).toMatchObject({ kind: 'timeout' });
+    } finally {
+      await provider.close();
     }
   });
 });

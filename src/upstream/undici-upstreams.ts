@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
 import type { ProviderConfig } from '../config/load-config.js';
 import type { ChatWireFormat } from '../ports/chat-wire.js';
@@ -66,6 +67,29 @@ function failuresMapped(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
       };
     },
   };
+}
+
+/**
+ * A whole body from the stream's events. Every non-streaming answer is read this way; the stream's
+ * async iterator costs a generator, a promise a chunk and end-of-stream bookkeeping on top of the
+ * same events (about 2 µs a request in --cpu-prof).
+ */
+function readAll(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        reject(new UpstreamFailure('unavailable', `upstream response larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    body.once('error', (error: unknown) => reject(toFailure(error)));
+  });
 }
 
 /**
@@ -149,9 +173,13 @@ export class UndiciUpstreams implements Upstreams {
       return {
         status: response.statusCode,
         headers: response.headers,
-        body: failuresMapped(response.body),
+        // Built on first use: an answer read whole with readAll never iterates its body.
+        get body() {
+          return failuresMapped(response.body);
+        },
         // Destroying the body closes the upstream connection; no AbortController per request needed.
         abort: () => response.body.destroy(),
+        readAll: (limit) => readAll(response.body, limit),
       };
     } catch (error) {
       throw toFailure(error);

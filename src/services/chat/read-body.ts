@@ -3,6 +3,7 @@ import { UpstreamFailure } from '../../ports/upstream.js';
 
 /** Reads a whole upstream body, refusing one larger than `limit` bytes. */
 export async function readBody(response: UpstreamResponse, limit: number): Promise<Buffer> {
+  if (response.readAll) return response.readAll(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body) {
