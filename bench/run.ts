@@ -161,10 +161,9 @@ async function streaming(urls: { upstream: string; bare: string; tollgate: strin
   const direct = summarizeStreams(samples.direct);
   const bare = summarizeStreams(samples.bare);
   const tollgate = summarizeStreams(samples.tollgate);
-  const tollgateUrl = urls.tollgate;
   const concurrent = await measureStreams({
     ...base,
-    url: tollgateUrl,
+    url: urls.tollgate,
     model: 'bench-sse',
     count: settings.sseConcurrentStreams,
     concurrent: true,

@@ -8,11 +8,8 @@ export interface UpstreamResponse {
   readonly body: AsyncIterable<Buffer>;
   /** Stops reading and closes the upstream connection, for a client that went away. */
   abort(): void;
-  /**
-   * The whole body at once, refused with an UpstreamFailure past `limit` bytes. Optional: an
-   * adapter offers it when it reads a body more cheaply than by iterating `body`.
-   */
-  readAll?(limit: number): Promise<Buffer>;
+  /** The whole body at once, refused with an UpstreamFailure past `limit` bytes (then aborted). */
+  readAll(limit: number): Promise<Buffer>;
 }
 
 export type UpstreamFailureKind = 'unavailable' | 'timeout';

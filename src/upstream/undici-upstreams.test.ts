@@ -5,7 +5,6 @@ import { type FakeUpstream, startFakeUpstream } from '../../test/support/fake-op
 import { parseConfig } from '../config/load-config.js';
 import { requireProviderKeys } from '../config/secrets.js';
 import { UpstreamFailure } from '../ports/upstream.js';
-import { readBody } from '../services/chat/read-body.js';
 import { UndiciUpstreams } from './undici-upstreams.js';
 
 /** Weighted load balancing across the endpoints (keys and base URLs) of one provider. */
@@ -91,7 +90,7 @@ models:
   return {
     read: async (limit: number) => {
       const response = await upstreams.postJson('raw', '/chat/completions', '{}');
-      return readBody(response, limit);
+      return response.readAll(limit);
     },
     async close() {
       await upstreams.close();

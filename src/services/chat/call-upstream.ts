@@ -4,7 +4,6 @@ import { failure } from '../../domain/errors.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
-import { readBody } from './read-body.js';
 import { attemptPlan, backoffMs, type DeploymentHealth, retryAfterMs, retryable } from './routing.js';
 import { mapUpstreamFailure, mapUpstreamStatus } from './upstream-errors.js';
 
@@ -78,7 +77,7 @@ export async function callWithFallback(
       caller.health.succeeded(deployment);
       return { ok: true, deployment, format, response };
     }
-    const text = await readBody(response, MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
+    const text = await response.readAll(MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
     last = mapUpstreamStatus(response.status, text.toString('utf8'));
     if (!retryable(response.status)) return { ok: false, failure: last, attempts: repeats.size };
     caller.health.failed(deployment);

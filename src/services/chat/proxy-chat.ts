@@ -12,7 +12,6 @@ import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
 import type { GenerationEndpoint, GenerationRequest } from './generation-endpoint.js';
-import { readBody } from './read-body.js';
 import { relayStream } from './relay-stream.js';
 import { mapUpstreamFailure } from './upstream-errors.js';
 
@@ -147,7 +146,7 @@ export class ChatCompletions {
   ) {
     let raw: Buffer;
     try {
-      raw = await readBody(response, MAX_JSON_RESPONSE_BYTES);
+      raw = await response.readAll(MAX_JSON_RESPONSE_BYTES);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       return this.refuse(call, mapUpstreamFailure(error), error);

@@ -10,7 +10,6 @@ import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
-import { readBody } from '../chat/read-body.js';
 import { mapUpstreamFailure } from '../chat/upstream-errors.js';
 
 const MAX_EMBEDDINGS_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -138,7 +137,7 @@ export class Embeddings {
     if (!attempt.ok) return refuse(attempt.failure, deployments[0]!);
     let raw: Buffer;
     try {
-      raw = await readBody(attempt.response, MAX_EMBEDDINGS_RESPONSE_BYTES);
+      raw = await attempt.response.readAll(MAX_EMBEDDINGS_RESPONSE_BYTES);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
       return refuse(mapUpstreamFailure(error), attempt.deployment);
