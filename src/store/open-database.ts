@@ -40,6 +40,13 @@ export async function openSqlite(file: string): Promise<OpenDatabase> {
   sqlite.pragma('foreign_keys = ON');
   // 64 MiB of page cache: the ledger's indexes stay in memory instead of being re-read on every insert.
   sqlite.pragma('cache_size = -65536');
+  // Checkpoint every 10000 WAL pages (about 40 MiB) instead of SQLite's 1000. A checkpoint runs
+  // inside the commit that crosses the threshold and costs that request 2–5 ms here (two fsyncs), in
+  // rare cases more; one request a commit (a single client) crossed 1000 pages about 9 times a
+  // second, which alone put the p99 at one connection near 3 ms. Measured with one connection:
+  // requests over 1.5 ms fell from about 22 to 12 a second, p99 from 2.7–3.1 to 1.2–1.3 ms; no
+  // change at full load. The WAL file is reused from its start after each checkpoint.
+  sqlite.pragma('wal_autocheckpoint = 10000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const { error } = await new Migrator({ db, provider: staticMigrations }).migrateToLatest();
   if (error) {
