@@ -30,6 +30,12 @@ export interface FakeUpstreamOptions {
   stallAfterTokens?: number;
   /** If set, requests without `Authorization: Bearer <this>` get OpenAI's 401. */
   expectedKey?: string;
+  /**
+   * Keep every request and usage for the tests' assertions (the default). The bench's upstream turns
+   * it off: over millions of requests the lists would grow its heap without end, and its ever longer
+   * collections would tax every arm sharing the machine.
+   */
+  record?: boolean;
   port?: number;
 }
 
@@ -107,6 +113,7 @@ function sendError(res: ServerResponse, status: number, message: string, code: s
 }
 
 export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const record = initial.record ?? true;
   const received: ReceivedRequest[] = [];
   const usages: SentUsage[] = [];
   const streamedTokens: number[] = [];
@@ -133,13 +140,13 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
         input: string | string[];
         encoding_format?: string;
       };
-      received.push({ path: req.url, headers: req.headers, body: body as unknown as ChatBody });
+      if (record) received.push({ path: req.url, headers: req.headers, body: body as unknown as ChatBody });
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       const promptTokens = inputs.reduce(
         (total, text) => total + String(text).split(/\s+/).filter(Boolean).length,
         0,
       );
-      embeddingUsages.push(promptTokens);
+      if (record) embeddingUsages.push(promptTokens);
       const vector = (i: number) => Float32Array.from({ length: 8 }, (_, j) => (i + 1) * 0.01 * (j + 1));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -161,7 +168,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     }
     if (req.method === 'POST' && req.url?.endsWith('/v1/completions')) {
       const body = (await readJson(req)) as unknown as ChatBody & { prompt: string | string[] };
-      received.push({ path: req.url, headers: req.headers, body });
+      if (record) received.push({ path: req.url, headers: req.headers, body });
       const limit = body.max_tokens ?? 16;
       const tokens = Array.from({ length: Math.min(options.replyTokens ?? 12, limit) }, (_, i) => `tok${i} `);
       const prompt = Array.isArray(body.prompt) ? body.prompt.join(' ') : String(body.prompt);
@@ -171,7 +178,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
         completion_tokens: tokens.length,
         total_tokens: promptTokens + tokens.length,
       };
-      usages.push(usage);
+      if (record) usages.push(usage);
       const base = {
         id: `cmpl-fake${++sequence}`,
         object: 'text_completion',
@@ -215,7 +222,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       sendError(res, 400, 'We could not parse the JSON body of your request.', null);
       return;
     }
-    received.push({ path: req.url, headers: req.headers, body });
+    if (record) received.push({ path: req.url, headers: req.headers, body });
     if (options.expectedKey && req.headers.authorization !== `Bearer ${options.expectedKey}`) {
       // Like OpenAI, echo the key that was sent: Tollgate must never pass this on.
       sendError(
@@ -261,7 +268,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     };
 
     if (!body.stream) {
-      if (!options.omitUsage) usages.push(usage);
+      if (record && !options.omitUsage) usages.push(usage);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -327,7 +334,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       ...usageField,
     });
     if (includeUsage) {
-      usages.push(usage);
+      if (record) usages.push(usage);
       send({ ...base, choices: [], usage });
     }
     res.end('data: [DONE]\n\n');
