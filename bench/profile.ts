@@ -23,6 +23,13 @@ const nodeArgs = [
   // Node flags to try on the server, such as a GC setting: BENCH_NODE_ARGS='--max-semi-space-size=32'.
   ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
 ];
+// Variables for the server process only, for experiments: BENCH_SERVER_ENV='NAME=value OTHER=value'.
+const serverEnv = Object.fromEntries(
+  (process.env.BENCH_SERVER_ENV?.split(' ').filter(Boolean) ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 if (profile) mkdirSync(profileDir, { recursive: true });
 
 const dist = path.dirname(new URL(import.meta.url).pathname);
@@ -43,7 +50,10 @@ try {
     );
     target = { child, key: 'none', model: 'fake-model' };
   } else {
-    const tollgate = await startTollgate(upstream.url, upstream.url, upstream.url, { nodeArgs });
+    const tollgate = await startTollgate(upstream.url, upstream.url, upstream.url, {
+      nodeArgs,
+      env: serverEnv,
+    });
     target = { ...tollgate, model: 'bench-model' };
   }
   children.push(target.child);
