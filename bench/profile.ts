@@ -37,7 +37,8 @@ const children: Child[] = [];
 try {
   const upstream = await startChild(
     [path.join(dist, 'upstream-server.js')],
-    { PATH: process.env.PATH },
+    // BENCH_UPSTREAM_DELAY_MS=20 profiles against the slow upstream of the 64-connection scenario.
+    { PATH: process.env.PATH, BENCH_UPSTREAM_DELAY_MS: process.env.BENCH_UPSTREAM_DELAY_MS ?? '0' },
     urlLine,
   );
   children.push(upstream);
