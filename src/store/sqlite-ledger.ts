@@ -300,7 +300,10 @@ export class SqliteLedger implements Ledger {
     }));
   }
 
-  /** Writes and commits everything queued: once a group has gathered, before a read of the ledger, and before closing. */
+  /**
+   * Writes and commits everything queued: once a group has gathered, before a read of the ledger,
+   * and before closing.
+   */
   flush(): void {
     if (this.gathering) clearImmediate(this.gathering);
     this.gathering = undefined;
