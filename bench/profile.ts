@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Child, startChild, urlLine } from './child-process.js';
+import { measureLatency } from './latency.js';
 import { runLoad } from './load.js';
 import { cpuMicros } from './proc-cpu.js';
 import { startTollgate } from './tollgate-server.js';
@@ -11,7 +12,7 @@ import { startTollgate } from './tollgate-server.js';
  * where its CPU goes. Prints main-thread and whole-process CPU µs per request; with
  * BENCH_CPU_PROF=1 Tollgate runs under --cpu-prof and its profile is left in $TMPDIR/tollgate-profiles
  * (read it with `node dist/bench/profile-summary.js <file>`). BENCH_ARM=bare profiles the bare
- * pass-through instead.
+ * pass-through instead. BENCH_LATENCY=1 times one request at a time instead, and prints p50 and p99.
  */
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 32);
@@ -60,15 +61,22 @@ try {
   children.push(target.child);
   const spec = { url: target.child.url, key: target.key, model: target.model, connections };
   await runLoad({ ...spec, seconds: 2 });
-  const pid = target.child.process.pid;
-  const before = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
-  const result = await runLoad({ ...spec, seconds });
-  const after = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
-  const perRequest = (from: number, to: number) => ((to - from) / result.requests).toFixed(1);
-  process.stdout.write(
-    `${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.non2xx} non-2xx; ` +
-      `CPU µs/request: main thread ${perRequest(before.main, after.main)}, process ${perRequest(before.all, after.all)}\n`,
-  );
+  if (process.env.BENCH_LATENCY === '1') {
+    const latency = await measureLatency({ ...spec, seconds });
+    process.stdout.write(
+      `p50 ${latency.p50Us.toFixed(0)} µs, p99 ${latency.p99Us.toFixed(0)} µs, ${latency.requests} requests\n`,
+    );
+  } else {
+    const pid = target.child.process.pid;
+    const before = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
+    const result = await runLoad({ ...spec, seconds });
+    const after = { main: cpuMicros(pid, true) ?? 0, all: cpuMicros(pid) ?? 0 };
+    const perRequest = (from: number, to: number) => ((to - from) / result.requests).toFixed(1);
+    process.stdout.write(
+      `${result.rps.toFixed(0)} req/s, ${result.requests} requests, ${result.non2xx} non-2xx; ` +
+        `CPU µs/request: main thread ${perRequest(before.main, after.main)}, process ${perRequest(before.all, after.all)}\n`,
+    );
+  }
 } finally {
   // The profile is written when the process exits on SIGTERM (Tollgate closes gracefully).
   await Promise.all(children.map((child) => child.stop()));

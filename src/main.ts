@@ -26,8 +26,10 @@ import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyKeyStore } from './store/kysely-keys.js';
 import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
+import { LedgerBatchWriter } from './store/ledger-batch.js';
 import { openSqlite } from './store/open-database.js';
 import { acquireServerLock } from './store/server-lock.js';
+import { SettlementJournal } from './store/settlement-journal.js';
 import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
 import { SqliteLedger } from './store/sqlite-ledger.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
@@ -76,12 +78,22 @@ export async function createTollgate(
     await database.close();
     throw error;
   }
+  // Only the holder of the server lock replays and writes the settlement journal.
+  let opened: ReturnType<typeof SettlementJournal.open> | undefined;
+  try {
+    if (config.databasePath !== ':memory:')
+      opened = SettlementJournal.open(config.databasePath, new LedgerBatchWriter(database.sqlite));
+  } catch (error) {
+    await database.close();
+    releaseLock();
+    throw error;
+  }
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
   const watch = new DataVersionWatch(database.sqlite);
   const keyActivity = new SqliteKeyActivity(database.sqlite, watch);
   const id = (prefix: string) => newId(prefix);
-  const ledger = new SqliteLedger(database.sqlite, watch, id);
+  const ledger = new SqliteLedger(database.sqlite, watch, id, opened?.journal);
   const undiciUpstreams = overrides.upstreams
     ? undefined
     : new UndiciUpstreams(config.providers, providerKeys);
@@ -157,6 +169,8 @@ export async function createTollgate(
     },
   );
   uses.start();
+  if (opened?.replayed)
+    app.log.warn({ batches: opened.replayed }, 'committed settlements the last run had only journaled');
   return wire(
     app,
     config,
@@ -165,7 +179,7 @@ export async function createTollgate(
       sweep: () => ledger.releaseExpired(clock.now()),
       close: async () => {
         await uses.stop();
-        ledger.flush();
+        ledger.close();
         await undiciUpstreams?.close();
         await database.close();
         releaseLock();

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/2026-11-24-initial.js';
 import * as waterfall from './migrations/2026-11-25-waterfall.js';
+import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
@@ -11,6 +12,7 @@ import type { Database } from './tables.js';
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-initial': initial,
   '2026-11-25-waterfall': waterfall,
+  '2026-11-30-settlement-journal': settlementJournal,
 };
 
 const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,13 +1,12 @@
 import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
 import { AUTO_TOPUP_OFF, type AutoTopup, needsTopup } from '../domain/auto-topup.js';
 import type { Micros } from '../domain/money.js';
+import type { TopupRow } from './ledger-batch.js';
 
 interface AccountTopup {
   readonly settings: AutoTopup;
   pending: boolean;
 }
-
-export type TopupRow = [string, string, Micros, Micros, 'pending', number];
 
 /**
  * The auto top-up decision point. After a settlement takes prepaid credit below an account's
@@ -20,7 +19,6 @@ export class SqliteAutoTopup {
   private queued: TopupRow[] = [];
   private readonly selectSettings: Statement<[string]>;
   private readonly selectPending: Statement<[string]>;
-  private readonly insert: Statement<TopupRow>;
 
   constructor(db: BetterSqlite) {
     this.selectSettings = db.prepare(
@@ -31,10 +29,6 @@ export class SqliteAutoTopup {
     this.selectPending = db
       .prepare(`SELECT COUNT(*) FROM topup_requests WHERE account_id = ? AND status = 'pending'`)
       .pluck();
-    this.insert = db.prepare(
-      `INSERT INTO topup_requests (id, account_id, amount_micros, balance_micros, status, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
   }
 
   /** Settings changed elsewhere (the CLI): read them again on next use. */
@@ -56,10 +50,6 @@ export class SqliteAutoTopup {
     const rows = this.queued;
     this.queued = [];
     return rows;
-  }
-
-  write(rows: readonly TopupRow[]): void {
-    for (const row of rows) this.insert.run(...row);
   }
 
   private account(accountId: string): AccountTopup {

@@ -69,6 +69,12 @@ export interface SubscriptionsTable {
   canceled_at: number | null;
 }
 
+/** One row: the last settlement-journal batch committed (settlement-journal.ts). */
+export interface SettlementJournalTable {
+  id: number;
+  applied_seq: number;
+}
+
 export interface TopupRequestsTable {
   id: string;
   account_id: string;
@@ -85,4 +91,5 @@ export interface Database {
   usage_records: UsageRecordsTable;
   subscriptions: SubscriptionsTable;
   topup_requests: TopupRequestsTable;
+  settlement_journal: SettlementJournalTable;
 }

@@ -110,7 +110,10 @@ async function settled(accountId: string): Promise<number> {
 
 const messages = [{ role: 'user' as const, content: 'Hi' }];
 
-function usageRow(requestId: string | null) {
+async function usageRow(requestId: string | null) {
+  // A lone request is answered once its settlement is journaled, and committed on the next turn of
+  // the server's event loop (settlement-journal.ts): another connection reads it after that turn.
+  await new Promise((resolve) => setImmediate(resolve));
   const db = new Database(path.join(dir, 't.db'), { readonly: true });
   try {
     return db
@@ -128,7 +131,7 @@ describe('routing across deployments', () => {
       .create({ model: 'via-slow', messages, max_tokens: 5 })
       .withResponse();
     expect(data.choices[0]?.message.content).toContain('tok0');
-    expect(usageRow(response.headers.get('x-request-id'))).toEqual({
+    expect(await usageRow(response.headers.get('x-request-id'))).toEqual({
       provider_id: 'backup',
       upstream_model: 'backup-model',
       status: 200,

@@ -1,0 +1,255 @@
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newId } from '../crypto/system.js';
+import type { SpendScope } from '../domain/spend-scope.js';
+import type { UsageFacts } from '../ports/ledger.js';
+import { DataVersionWatch } from './data-version-watch.js';
+import { LedgerBatchWriter } from './ledger-batch.js';
+import { type OpenDatabase, openSqlite } from './open-database.js';
+import { SettlementJournal, SettlementJournalError, settlementJournalPath } from './settlement-journal.js';
+import { SqliteLedger } from './sqlite-ledger.js';
+
+const ACCOUNT = 'acct_journal_test';
+const scope: SpendScope = {
+  accountId: ACCOUNT,
+  keyId: 'key_journal_test',
+  keyLimit: undefined,
+  primary: undefined,
+  prepaid: true,
+};
+
+function usageFacts(requestId: string): UsageFacts {
+  return {
+    requestId,
+    accountId: ACCOUNT,
+    keyId: scope.keyId,
+    basePath: '/v1',
+    model: 'test-model',
+    providerId: 'test',
+    upstreamModel: 'upstream-model',
+    promptTokens: 10,
+    completionTokens: 5,
+    usageSource: 'upstream',
+    status: 200,
+    latencyMs: 1,
+    clientIp: '127.0.0.1',
+    userAgent: 'test "agent"\n',
+    createdAt: Date.now(),
+  };
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What the ledger holds for the account, read by a connection of its own. */
+function readLedger(file: string) {
+  const db = new Database(file, { readonly: true });
+  try {
+    const usage = db.prepare('SELECT request_id, user_agent FROM usage_records ORDER BY rowid').all() as {
+      request_id: string;
+      user_agent: string;
+    }[];
+    const { sum } = db
+      .prepare('SELECT SUM(amount_micros) AS sum FROM ledger_entries WHERE account_id = ?')
+      .get(ACCOUNT) as { sum: number };
+    const { available } = db
+      .prepare('SELECT available_micros AS available FROM accounts WHERE id = ?')
+      .get(ACCOUNT) as { available: number };
+    return {
+      requests: usage.map((row) => row.request_id),
+      userAgents: usage.map((row) => row.user_agent),
+      sum,
+      available,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('the settlement journal', () => {
+  let dir: string;
+  let file: string;
+  let database: OpenDatabase;
+  let journal: SettlementJournal;
+  let ledger: SqliteLedger;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tollgate-journal-'));
+    file = path.join(dir, 'tollgate.db');
+    database = await openSqlite(file);
+    database.sqlite
+      .prepare(
+        `INSERT INTO accounts (id, email, status, available_micros, created_at, auto_topup_enabled,
+           auto_topup_threshold_micros, auto_topup_amount_micros)
+         VALUES (?, 'journal@example.com', 'active', 0, ?, 0, 0, 0)`,
+      )
+      .run(ACCOUNT, Date.now());
+    journal = SettlementJournal.open(file, new LedgerBatchWriter(database.sqlite)).journal;
+    ledger = new SqliteLedger(
+      database.sqlite,
+      new DataVersionWatch(database.sqlite),
+      (prefix) => newId(prefix),
+      journal,
+    );
+    await ledger.credit({
+      id: newId('led'),
+      accountId: ACCOUNT,
+      amount: 1_000_000,
+      note: 'test',
+      now: Date.now(),
+    });
+  });
+
+  afterEach(async () => {
+    ledger.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Places and settles a hold; `answered` resolves when the settlement does (wrapped: awaiting would flatten it). */
+  async function settleOne(requestId: string, charge: number): Promise<{ answered: Promise<void> }> {
+    const holdId = newId('hold');
+    const now = Date.now();
+    await ledger.placeHold({ id: holdId, requestId, scope, now, expiresAt: now + 60_000 }, () => [
+      { pool: 'prepaid', amount: 1_000 },
+    ]);
+    return { answered: ledger.settle(holdId, charge, usageFacts(requestId)).then(() => undefined) };
+  }
+
+  it('answers a lone settlement once its journal line is written, and commits it on the next turn', async () => {
+    let journalWhenAnswered = '';
+    let ledgerWhenAnswered: string[] = [];
+    await (await settleOne('req_lone', 400)).answered.then(() => {
+      journalWhenAnswered = readFileSync(settlementJournalPath(file), 'utf8');
+      ledgerWhenAnswered = readLedger(file).requests;
+    });
+    expect(journalWhenAnswered).toContain('"req_lone"');
+    expect(ledgerWhenAnswered).toEqual([]);
+    await nextTurn();
+    const after = readLedger(file);
+    expect(after.requests).toEqual(['req_lone']);
+    expect(after.available).toBe(1_000_000 - 400);
+    expect(after.sum).toBe(after.available);
+  });
+
+  it('commits a group larger than two before answering it, without the journal', async () => {
+    const settled = await Promise.all([
+      settleOne('req_a', 100),
+      settleOne('req_b', 100),
+      settleOne('req_c', 100),
+    ]);
+    let seen: string[] = [];
+    await Promise.all(settled.map((one) => one.answered)).then(() => {
+      seen = readLedger(file).requests;
+    });
+    expect(seen).toEqual(['req_a', 'req_b', 'req_c']);
+    expect(readFileSync(settlementJournalPath(file), 'utf8')).not.toContain('req_a');
+  });
+
+  it('after a crash between the answer and the commit, commits the answered request exactly once at the next start', async () => {
+    // What SIGKILL would leave at the instant the client was answered: the files as they are then.
+    const crashed = path.join(dir, 'crashed.db');
+    await (await settleOne('req_answered', 700)).answered.then(() => {
+      copyFileSync(file, crashed);
+      copyFileSync(`${file}-wal`, `${crashed}-wal`);
+      copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
+    });
+    expect(readLedger(crashed).requests).toEqual([]);
+
+    for (const expectedReplays of [1, 0]) {
+      const reopened = await openSqlite(crashed);
+      const { journal: again, replayed } = SettlementJournal.open(
+        crashed,
+        new LedgerBatchWriter(reopened.sqlite),
+      );
+      again.close(true);
+      await reopened.close();
+      expect(replayed).toBe(expectedReplays);
+      const recovered = readLedger(crashed);
+      expect(recovered.requests).toEqual(['req_answered']);
+      expect(recovered.userAgents).toEqual(['test "agent"\n']);
+      expect(recovered.available).toBe(1_000_000 - 700);
+      expect(recovered.sum).toBe(recovered.available);
+    }
+  });
+
+  it('ignores a last line cut short, whose write never returned', async () => {
+    const crashed = path.join(dir, 'torn.db');
+    await (await settleOne('req_whole', 300)).answered.then(() => {
+      copyFileSync(file, crashed);
+      copyFileSync(`${file}-wal`, `${crashed}-wal`);
+      copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
+    });
+    appendFileSync(settlementJournalPath(crashed), '{"seq":99,"batch":{"entries":[');
+    const reopened = await openSqlite(crashed);
+    try {
+      const { journal: again, replayed } = SettlementJournal.open(
+        crashed,
+        new LedgerBatchWriter(reopened.sqlite),
+      );
+      again.close(true);
+      expect(replayed).toBe(1);
+    } finally {
+      await reopened.close();
+    }
+    expect(readLedger(crashed).requests).toEqual(['req_whole']);
+  });
+
+  it('refuses to start on a damaged line that is not the last, naming the file and the line', async () => {
+    const damaged = path.join(dir, 'damaged.db');
+    const reopened = await openSqlite(damaged);
+    try {
+      writeFileSync(settlementJournalPath(damaged), 'not json\n{"seq":1,"batch":{}}\n');
+      expect(() => SettlementJournal.open(damaged, new LedgerBatchWriter(reopened.sqlite))).toThrow(
+        SettlementJournalError,
+      );
+      expect(() => SettlementJournal.open(damaged, new LedgerBatchWriter(reopened.sqlite))).toThrow(
+        `${settlementJournalPath(damaged)}, line 1: not a ledger batch`,
+      );
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('while the database refuses commits, answers nothing more from the journal, and commits what it answered once it can', async () => {
+    database.sqlite.pragma('busy_timeout = 0');
+    ledger.flush(); // the credit of beforeEach, itself journaled
+    const locker = new Database(file);
+    try {
+      locker.exec('BEGIN IMMEDIATE');
+      // Answered from the journal; its commit on the next turn finds the database locked.
+      await (await settleOne('req_journaled', 100)).answered;
+      await nextTurn();
+      expect(readLedger(file).requests).toEqual([]);
+      // Now a lone request is not answered from the journal: it commits first, and fails visibly.
+      await expect((await settleOne('req_refused', 100)).answered).rejects.toThrow(/locked|busy/i);
+      locker.exec('COMMIT');
+      await (await settleOne('req_after', 100)).answered;
+      await nextTurn();
+    } finally {
+      locker.close();
+    }
+    const after = readLedger(file);
+    expect(after.requests).toEqual(['req_journaled', 'req_after']);
+    expect(after.available).toBe(1_000_000 - 200);
+    expect(after.sum).toBe(after.available);
+  });
+
+  it('removes the journal on a clean close, once everything in it is committed', async () => {
+    await await settleOne('req_closing', 100);
+    ledger.close();
+    expect(existsSync(settlementJournalPath(file))).toBe(false);
+    expect(readLedger(file).requests).toEqual(['req_closing']);
+    // afterEach closes again: a second close must do no harm.
+  });
+});
