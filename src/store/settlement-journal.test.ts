@@ -11,45 +11,45 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  TEST_ACCOUNT as ACCOUNT,
+  creditTestAccount,
+  insertTestAccount,
+  nextTurn,
+  testScope as scope,
+  usageFacts,
+} from '../../test/support/ledger-fixture.js';
 import { newId } from '../crypto/system.js';
-import type { SpendScope } from '../domain/spend-scope.js';
-import type { UsageFacts } from '../ports/ledger.js';
 import { DataVersionWatch } from './data-version-watch.js';
 import { LedgerBatchWriter } from './ledger-batch.js';
 import { type OpenDatabase, openSqlite } from './open-database.js';
 import { SettlementJournal, SettlementJournalError, settlementJournalPath } from './settlement-journal.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 
-const ACCOUNT = 'acct_journal_test';
-const scope: SpendScope = {
-  accountId: ACCOUNT,
-  keyId: 'key_journal_test',
-  keyLimit: undefined,
-  primary: undefined,
-  prepaid: true,
-};
+/** Quotes and a newline: the journal's JSON must bring them back unchanged. */
+const USER_AGENT = 'test "agent"\n';
 
-function usageFacts(requestId: string): UsageFacts {
-  return {
-    requestId,
-    accountId: ACCOUNT,
-    keyId: scope.keyId,
-    basePath: '/v1',
-    model: 'test-model',
-    providerId: 'test',
-    upstreamModel: 'upstream-model',
-    promptTokens: 10,
-    completionTokens: 5,
-    usageSource: 'upstream',
-    status: 200,
-    latencyMs: 1,
-    clientIp: '127.0.0.1',
-    userAgent: 'test "agent"\n',
-    createdAt: Date.now(),
-  };
+/**
+ * Copies the database, its WAL and its journal as they are at this instant: what SIGKILL would
+ * leave behind.
+ */
+function snapshotAsCrashed(file: string, crashed: string): void {
+  copyFileSync(file, crashed);
+  copyFileSync(`${file}-wal`, `${crashed}-wal`);
+  copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Opens a copy as the server would at its next start: replays its journal, then closes. */
+async function restart(crashed: string): Promise<number> {
+  const reopened = await openSqlite(crashed);
+  try {
+    const { journal, replayed } = SettlementJournal.open(crashed, new LedgerBatchWriter(reopened.sqlite));
+    journal.close(true);
+    return replayed;
+  } finally {
+    await reopened.close();
+  }
+}
 
 /** What the ledger holds for the account, read by a connection of its own. */
 function readLedger(file: string) {
@@ -87,13 +87,7 @@ describe('the settlement journal', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tollgate-journal-'));
     file = path.join(dir, 'tollgate.db');
     database = await openSqlite(file);
-    database.sqlite
-      .prepare(
-        `INSERT INTO accounts (id, email, status, available_micros, created_at, auto_topup_enabled,
-           auto_topup_threshold_micros, auto_topup_amount_micros)
-         VALUES (?, 'journal@example.com', 'active', 0, ?, 0, 0, 0)`,
-      )
-      .run(ACCOUNT, Date.now());
+    insertTestAccount(database.sqlite);
     journal = SettlementJournal.open(file, new LedgerBatchWriter(database.sqlite)).journal;
     ledger = new SqliteLedger(
       database.sqlite,
@@ -101,13 +95,7 @@ describe('the settlement journal', () => {
       (prefix) => newId(prefix),
       journal,
     );
-    await ledger.credit({
-      id: newId('led'),
-      accountId: ACCOUNT,
-      amount: 1_000_000,
-      note: 'test',
-      now: Date.now(),
-    });
+    await creditTestAccount(ledger, 1_000_000);
   });
 
   afterEach(async () => {
@@ -123,7 +111,9 @@ describe('the settlement journal', () => {
     await ledger.placeHold({ id: holdId, requestId, scope, now, expiresAt: now + 60_000 }, () => [
       { pool: 'prepaid', amount: 1_000 },
     ]);
-    return { answered: ledger.settle(holdId, charge, usageFacts(requestId)).then(() => undefined) };
+    return {
+      answered: ledger.settle(holdId, charge, usageFacts(requestId, USER_AGENT)).then(() => undefined),
+    };
   }
 
   it('answers a lone settlement once its journal line is written, and commits it on the next turn', async () => {
@@ -157,27 +147,15 @@ describe('the settlement journal', () => {
   });
 
   it('after a crash between the answer and the commit, commits the answered request exactly once at the next start', async () => {
-    // What SIGKILL would leave at the instant the client was answered: the files as they are then.
     const crashed = path.join(dir, 'crashed.db');
-    await (await settleOne('req_answered', 700)).answered.then(() => {
-      copyFileSync(file, crashed);
-      copyFileSync(`${file}-wal`, `${crashed}-wal`);
-      copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
-    });
+    await (await settleOne('req_answered', 700)).answered.then(() => snapshotAsCrashed(file, crashed));
     expect(readLedger(crashed).requests).toEqual([]);
 
     for (const expectedReplays of [1, 0]) {
-      const reopened = await openSqlite(crashed);
-      const { journal: again, replayed } = SettlementJournal.open(
-        crashed,
-        new LedgerBatchWriter(reopened.sqlite),
-      );
-      again.close(true);
-      await reopened.close();
-      expect(replayed).toBe(expectedReplays);
+      expect(await restart(crashed)).toBe(expectedReplays);
       const recovered = readLedger(crashed);
       expect(recovered.requests).toEqual(['req_answered']);
-      expect(recovered.userAgents).toEqual(['test "agent"\n']);
+      expect(recovered.userAgents).toEqual([USER_AGENT]);
       expect(recovered.available).toBe(1_000_000 - 700);
       expect(recovered.sum).toBe(recovered.available);
     }
@@ -185,23 +163,9 @@ describe('the settlement journal', () => {
 
   it('ignores a last line cut short, whose write never returned', async () => {
     const crashed = path.join(dir, 'torn.db');
-    await (await settleOne('req_whole', 300)).answered.then(() => {
-      copyFileSync(file, crashed);
-      copyFileSync(`${file}-wal`, `${crashed}-wal`);
-      copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
-    });
+    await (await settleOne('req_whole', 300)).answered.then(() => snapshotAsCrashed(file, crashed));
     appendFileSync(settlementJournalPath(crashed), '{"seq":99,"batch":{"entries":[');
-    const reopened = await openSqlite(crashed);
-    try {
-      const { journal: again, replayed } = SettlementJournal.open(
-        crashed,
-        new LedgerBatchWriter(reopened.sqlite),
-      );
-      again.close(true);
-      expect(replayed).toBe(1);
-    } finally {
-      await reopened.close();
-    }
+    expect(await restart(crashed)).toBe(1);
     expect(readLedger(crashed).requests).toEqual(['req_whole']);
   });
 

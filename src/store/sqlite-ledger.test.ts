@@ -3,43 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  TEST_ACCOUNT as ACCOUNT,
+  creditTestAccount,
+  insertTestAccount,
+  nextTurn,
+  testScope as scope,
+  usageFacts,
+} from '../../test/support/ledger-fixture.js';
 import { newId } from '../crypto/system.js';
-import type { SpendScope } from '../domain/spend-scope.js';
-import type { UsageFacts } from '../ports/ledger.js';
 import { DataVersionWatch } from './data-version-watch.js';
 import { type OpenDatabase, openSqlite } from './open-database.js';
 import { SqliteLedger } from './sqlite-ledger.js';
-
-const ACCOUNT = 'acct_ledger_test';
-const scope: SpendScope = {
-  accountId: ACCOUNT,
-  keyId: 'key_ledger_test',
-  keyLimit: undefined,
-  primary: undefined,
-  prepaid: true,
-};
-
-function usageFacts(requestId: string): UsageFacts {
-  return {
-    requestId,
-    accountId: ACCOUNT,
-    keyId: scope.keyId,
-    basePath: '/v1',
-    model: 'test-model',
-    providerId: 'test',
-    upstreamModel: 'upstream-model',
-    promptTokens: 10,
-    completionTokens: 5,
-    usageSource: 'upstream',
-    status: 200,
-    latencyMs: 1,
-    clientIp: '127.0.0.1',
-    userAgent: 'test',
-    createdAt: Date.now(),
-  };
-}
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('SqliteLedger group commit', () => {
   let dir: string;
@@ -52,24 +27,12 @@ describe('SqliteLedger group commit', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tollgate-ledger-'));
     const file = path.join(dir, 'tollgate.db');
     database = await openSqlite(file);
-    database.sqlite
-      .prepare(
-        `INSERT INTO accounts (id, email, status, available_micros, created_at, auto_topup_enabled,
-           auto_topup_threshold_micros, auto_topup_amount_micros)
-         VALUES (?, 'ledger@example.com', 'active', 0, ?, 0, 0, 0)`,
-      )
-      .run(ACCOUNT, Date.now());
+    insertTestAccount(database.sqlite);
     ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
       newId(prefix),
     );
     other = new Database(file, { readonly: true });
-    await ledger.credit({
-      id: newId('led'),
-      accountId: ACCOUNT,
-      amount: 1_000_000,
-      note: 'test',
-      now: Date.now(),
-    });
+    await creditTestAccount(ledger, 1_000_000);
   });
 
   afterEach(async () => {
