@@ -33,6 +33,8 @@ export interface HarnessOptions {
   /** Top-level YAML appended to the configuration: plans, base_url_aliases, billing. */
   readonly extraYaml?: string;
   readonly clock?: Clock;
+  /** The SQLite file to serve, such as one a crashed server left; by default a new one. */
+  readonly databaseFile?: string;
 }
 
 export interface Harness {
@@ -41,6 +43,7 @@ export interface Harness {
   /** http://127.0.0.1:PORT, set once listen() has been called. */
   baseUrl: string;
   readonly logs: string[];
+  readonly databaseFile: string;
   listen(): Promise<string>;
   /** An account with `usd` of prepaid credit, subscribed to `plans`, and one key of the given type. */
   seed(options?: SeedOptions): Promise<Seeded>;
@@ -106,6 +109,7 @@ let emails = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-test-'));
+  const databaseFile = options.databaseFile ?? path.join(dir, 'tollgate.db');
   const upstream = await startFakeUpstream(options.upstream);
   const env = { TOLLGATE_KEY_SECRET: TEST_KEY_SECRET, PORT: '0', HOST: '127.0.0.1', ...options.env };
   const config = parseConfig(
@@ -118,7 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     'test.yaml',
     {
       ...env,
-      TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
+      TOLLGATE_DATABASE_URL: `sqlite:${databaseFile}`,
     },
   );
   const logs: string[] = [];
@@ -139,6 +143,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     upstream,
     baseUrl: '',
     logs,
+    databaseFile,
     async listen() {
       harness.baseUrl = await tollgate.listen();
       return harness.baseUrl;
@@ -190,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await tollgate.close();
       await upstream.close();
       try {
-        reconcileDatabase(path.join(dir, 'tollgate.db'));
+        reconcileDatabase(databaseFile);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
