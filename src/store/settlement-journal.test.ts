@@ -1,12 +1,4 @@
-import {
-  appendFileSync,
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,6 +9,7 @@ import {
   insertTestAccount,
   nextTurn,
   testScope as scope,
+  snapshotAsCrashed,
   usageFacts,
 } from '../../test/support/ledger-fixture.js';
 import { newId } from '../crypto/system.js';
@@ -28,16 +21,6 @@ import { SqliteLedger } from './sqlite-ledger.js';
 
 /** Quotes and a newline: the journal's JSON must bring them back unchanged. */
 const USER_AGENT = 'test "agent"\n';
-
-/**
- * Copies the database, its WAL and its journal as they are at this instant: what SIGKILL would
- * leave behind.
- */
-function snapshotAsCrashed(file: string, crashed: string): void {
-  copyFileSync(file, crashed);
-  copyFileSync(`${file}-wal`, `${crashed}-wal`);
-  copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
-}
 
 /** Opens a copy as the server would at its next start: replays its journal, then closes. */
 async function restart(crashed: string): Promise<number> {

@@ -1,9 +1,9 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { settlementJournalPath } from '../../src/store/settlement-journal.js';
 import { type Harness, startHarness } from '../support/harness.js';
+import { snapshotAsCrashed } from '../support/ledger-fixture.js';
 
 /**
  * The server's side of the settlement journal: a request answered from the journal, whose commit a
@@ -48,11 +48,7 @@ describe('a server started on the files a crashed server left', () => {
         userAgent: 'test',
         createdAt: now,
       })
-      .then(() => {
-        copyFileSync(first.databaseFile, crashed);
-        copyFileSync(`${first.databaseFile}-wal`, `${crashed}-wal`);
-        copyFileSync(settlementJournalPath(first.databaseFile), settlementJournalPath(crashed));
-      });
+      .then(() => snapshotAsCrashed(first.databaseFile, crashed));
 
     for (const replays of [1, 0]) {
       const next = await startHarness({ databaseFile: crashed });

@@ -1,7 +1,9 @@
+import { copyFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../src/crypto/system.js';
 import type { SpendScope } from '../../src/domain/spend-scope.js';
 import type { UsageFacts } from '../../src/ports/ledger.js';
+import { settlementJournalPath } from '../../src/store/settlement-journal.js';
 import type { SqliteLedger } from '../../src/store/sqlite-ledger.js';
 
 /** One prepaid account and key, for tests of the SQLite ledger on a database of their own. */
@@ -58,3 +60,13 @@ export async function creditTestAccount(ledger: SqliteLedger, micros: number): P
 
 /** Resolves after the immediates queued before it: one turn of the event loop. */
 export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Copies the database, its WAL and its settlement journal as they are at this instant: what SIGKILL
+ * would leave behind.
+ */
+export function snapshotAsCrashed(file: string, crashed: string): void {
+  copyFileSync(file, crashed);
+  copyFileSync(`${file}-wal`, `${crashed}-wal`);
+  copyFileSync(settlementJournalPath(file), settlementJournalPath(crashed));
+}
