@@ -123,6 +123,8 @@ describe('parseConfig with a valid file', () => {
       holdPrice: { inputMicrosPerMillion: 270_000, outputMicrosPerMillion: 1_100_000 },
       maxOutputTokens: 8_192,
       ownedBy: 'local',
+      promptAllowance: { imageTokens: 3_000, fileTokens: 300_000, audioTokens: undefined, overheadTokens: 0 },
+      allowFields: new Set(),
     });
     expect(config.models[1]?.aliases).toEqual([]);
     expect(config.models[1]?.ownedBy).toBe('openai-inc');
@@ -137,8 +139,9 @@ describe('parseConfig with a valid file', () => {
         apiKeyEnv: undefined,
         endpoints: [{ baseUrl: 'http://127.0.0.1:11434/v1', apiKeyEnv: undefined, weight: 1 }],
         maxConnections: 256,
-        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: undefined },
+        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: 'max_tokens' },
         timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000 },
+        promptOverheadTokens: 0,
       },
       {
         id: 'openai',
@@ -147,10 +150,58 @@ describe('parseConfig with a valid file', () => {
         apiKeyEnv: 'OPENAI_API_KEY',
         endpoints: [{ baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY', weight: 1 }],
         maxConnections: 32,
-        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: undefined },
+        quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: 'max_tokens' },
         timeouts: { connectMs: 1_000, firstByteMs: 120_000, idleMs: 120_000 },
+        promptOverheadTokens: 0,
       },
     ]);
+  });
+
+  it("reads a model's media allowances and allowed fields, and the dearest provider overhead", () => {
+    const text = `
+brand: llmbase
+providers:
+  - id: claude
+    type: anthropic
+    base_url: https://api.anthropic.com/v1
+  - id: gem
+    type: gemini
+    base_url: https://generativelanguage.googleapis.com/v1beta
+  - id: openai
+    type: openai-compatible
+    base_url: https://api.openai.com/v1
+    max_tokens_field: max_completion_tokens
+    prompt_overhead_tokens: 900
+models:
+  - id: m
+    deployments:
+      - { provider: claude, upstream_model: a }
+      - { provider: gem, upstream_model: b }
+    input_usd_per_million: 1
+    output_usd_per_million: 1
+    max_output_tokens: 10
+    image_tokens: 1500
+    file_tokens: 20000
+    audio_tokens: 700
+    allow_fields: [service_tier, web_search_options]
+  - id: n
+    provider: openai
+    upstream_model: c
+    input_usd_per_million: 1
+    output_usd_per_million: 1
+    max_output_tokens: 10
+`;
+    const parsed = parseConfig(text, 'f', {});
+    expect(parsed.providers.map((p) => p.promptOverheadTokens)).toEqual([600, 0, 900]);
+    expect(parsed.providers[2]?.quirks.maxTokensField).toBe('max_completion_tokens');
+    expect(parsed.models[0]?.promptAllowance).toEqual({
+      imageTokens: 1_500,
+      fileTokens: 20_000,
+      audioTokens: 700,
+      overheadTokens: 600,
+    });
+    expect([...(parsed.models[0]?.allowFields ?? [])]).toEqual(['service_tier', 'web_search_options']);
+    expect(parsed.models[1]?.promptAllowance.overheadTokens).toBe(900);
   });
 
   it('reads every server setting the file gives', () => {
@@ -224,6 +275,21 @@ describe('parseConfig with a bad file', () => {
     ['a hold TTL under a minute', `${VALID}billing:\n  hold_ttl_seconds: 5\n`, 'billing.hold_ttl_seconds'],
     ['a database that is not SQLite', `${VALID}database:\n  url: postgres://x\n`, 'database.url'],
     ['no models', VALID.replace(/models:[\s\S]*$/, 'models: []\n'), 'models'],
+    [
+      'an output-limit field no provider reads',
+      VALID.replace('max_connections: 32', 'max_connections: 32\n    max_tokens_field: max_new_tokens'),
+      'providers[1].max_tokens_field',
+    ],
+    [
+      'a field allowed that Tollgate does not refuse',
+      VALID.replace('owned_by: openai-inc', 'owned_by: openai-inc\n    allow_fields: [temperature]'),
+      'models[1].allow_fields[0]',
+    ],
+    [
+      'a negative image allowance',
+      VALID.replace('owned_by: openai-inc', 'owned_by: openai-inc\n    image_tokens: -1'),
+      'models[1].image_tokens',
+    ],
   ])('refuses %s and names the field', (_name, text, field) => {
     const error = configError(text);
     expect(error).toBeInstanceOf(ConfigError);

@@ -4,6 +4,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Plan } from '../domain/plans.js';
 import type { ModelPrice } from '../domain/pricing.js';
+import type { PromptAllowance } from '../domain/prompt-tokens.js';
+import type { UnboundedField } from '../domain/unbounded-fields.js';
 import { type API_BASES, type ConfigFile, configFileSchema } from './schema.js';
 
 /** A configuration problem, reported to the operator as one line that names the field. */
@@ -27,6 +29,8 @@ export interface ProviderConfig {
   readonly maxConnections: number;
   readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
   readonly quirks: OpenAiQuirks;
+  /** Tokens the provider adds to every prompt on its side (Anthropic's tool-use system prompt). */
+  readonly promptOverheadTokens: number;
 }
 
 /** What an OpenAI-compatible server does differently; irrelevant to the other provider types. */
@@ -35,8 +39,8 @@ export interface OpenAiQuirks {
   readonly unknownFields: 'pass' | 'drop';
   /** Whether the server accepts stream_options.include_usage (old vLLM and llama.cpp do not). */
   readonly streamUsage: boolean;
-  /** The output-limit field the server understands, when it understands only one. */
-  readonly maxTokensField: 'max_tokens' | 'max_completion_tokens' | undefined;
+  /** The one output-limit field the server reads; the other is never sent. */
+  readonly maxTokensField: 'max_tokens' | 'max_completion_tokens';
 }
 
 export interface Deployment {
@@ -66,6 +70,10 @@ export interface ModelConfig {
   readonly holdPrice: ModelPrice;
   readonly maxOutputTokens: number;
   readonly ownedBy: string;
+  /** What media parts and the providers' own additions may cost (the dearest deployment's overhead). */
+  readonly promptAllowance: PromptAllowance;
+  /** Fields whose cost no hold bounds, forwarded anyway because the operator priced them in. */
+  readonly allowFields: ReadonlySet<UnboundedField>;
 }
 
 export interface Config {
@@ -135,7 +143,18 @@ function toMicrosPerMillion(usd: number): number {
   return Math.round(usd * 1_000_000);
 }
 
-function toModel(m: ConfigFile['models'][number]): ModelConfig {
+/**
+ * Anthropic adds a system prompt of its own when a request carries tools: at most 530 tokens in
+ * its documentation (Claude 3 Opus). OpenAI-compatible servers render tools from the JSON that is
+ * already counted, and Gemini documents no such prompt.
+ */
+const PROMPT_OVERHEAD_TOKENS: Record<ProviderConfig['type'], number> = {
+  anthropic: 600,
+  gemini: 0,
+  'openai-compatible': 0,
+};
+
+function toModel(m: ConfigFile['models'][number], overheadOf: ReadonlyMap<string, number>): ModelConfig {
   const price = {
     inputMicrosPerMillion: toMicrosPerMillion(m.input_usd_per_million),
     outputMicrosPerMillion: toMicrosPerMillion(m.output_usd_per_million),
@@ -169,6 +188,14 @@ function toModel(m: ConfigFile['models'][number]): ModelConfig {
     },
     maxOutputTokens: m.max_output_tokens,
     ownedBy: m.owned_by ?? first.providerId,
+    promptAllowance: {
+      imageTokens: m.image_tokens,
+      fileTokens: m.file_tokens,
+      audioTokens: m.audio_tokens,
+      // Any deployment may serve, so the hold takes the largest.
+      overheadTokens: Math.max(...deployments.map((d) => overheadOf.get(d.providerId) ?? 0)),
+    },
+    allowFields: new Set(m.allow_fields),
   };
 }
 
@@ -188,6 +215,9 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       'TOLLGATE_DATABASE_URL: expected sqlite:<path>, for example sqlite:./data/tollgate.db',
     );
   }
+  const overheadOf = new Map(
+    file.providers.map((p) => [p.id, p.prompt_overhead_tokens ?? PROMPT_OVERHEAD_TOKENS[p.type]]),
+  );
   return {
     sourcePath,
     brand: file.brand,
@@ -222,6 +252,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
         streamUsage: p.stream_usage,
         maxTokensField: p.max_tokens_field,
       },
+      promptOverheadTokens: overheadOf.get(p.id) ?? 0,
     })),
     routing: {
       maxAttempts: file.routing.max_attempts,
@@ -230,7 +261,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       cooldownFailures: file.routing.cooldown_failures,
       cooldownMs: file.routing.cooldown_seconds * 1000,
     },
-    models: file.models.map(toModel),
+    models: file.models.map((m) => toModel(m, overheadOf)),
     plans: file.plans.map(toPlan),
     basePaths: basePathsOf(file),
   };

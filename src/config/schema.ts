@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { FILE_TOKENS_CEILING, IMAGE_TOKENS_CEILING } from '../domain/prompt-tokens.js';
+import { UNBOUNDED_FIELDS } from '../domain/unbounded-fields.js';
 
 /**
  * The YAML configuration file. Keys are snake_case as operators write them; unknown keys are
@@ -47,7 +49,10 @@ const provider = z.strictObject({
   // Quirks of an OpenAI-compatible server, declared rather than guessed.
   unknown_fields: z.enum(['pass', 'drop']).default('pass'),
   stream_usage: z.boolean().default(true),
-  max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
+  // The one output-limit field the server reads: Tollgate writes the held limit there, and only there.
+  max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).default('max_tokens'),
+  // Tokens the provider adds to every prompt on its side; the default depends on the type.
+  prompt_overhead_tokens: z.number().int().min(0).max(1_000_000).optional(),
 });
 
 const deployment = z.strictObject({
@@ -69,6 +74,14 @@ const model = z.strictObject({
   output_usd_per_million: usdPerMillion,
   max_output_tokens: z.number().int().positive().max(10_000_000),
   owned_by: z.string().optional(),
+  // What one media part of a prompt may cost, whatever its size in the request.
+  image_tokens: z.number().int().min(0).max(10_000_000).default(IMAGE_TOKENS_CEILING),
+  file_tokens: z.number().int().min(0).max(10_000_000).default(FILE_TOKENS_CEILING),
+  audio_tokens: z.number().int().min(0).max(10_000_000).optional(),
+  // Fields refused by default because no hold can bound their cost; listed here, they are forwarded.
+  allow_fields: z
+    .array(z.enum(UNBOUNDED_FIELDS, { error: `expected one of ${UNBOUNDED_FIELDS.join(', ')}` }))
+    .default([]),
 });
 
 /** A whole number of micro-USD: more decimals would round a budget silently, even to $0. */

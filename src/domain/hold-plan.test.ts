@@ -10,6 +10,7 @@ function request(overrides: Partial<HoldRequest>): HoldRequest {
     promptTokensCeiling: 1_000,
     requestedMaxTokens: undefined,
     modelMaxOutputTokens: 8_192,
+    generations: 1,
     available: 5_000_000,
     ...overrides,
   };
@@ -93,6 +94,27 @@ describe('planHold', () => {
     });
   });
 
+  it('holds the output limit once for each generation of a prompt array', () => {
+    // 1000 prompts of max_tokens 400: the provider may write 400 tokens for each of them.
+    const plan = planHold(request({ requestedMaxTokens: 400, generations: 1_000, available: 10_000_000 }));
+    expect(plan).toEqual({
+      kind: 'hold',
+      maxTokens: 400,
+      holdMicros: costOf(flash, { promptTokens: 1_000, completionTokens: 400_000 }),
+    });
+  });
+
+  it('shares what the balance affords between the generations, and says how much each may have', () => {
+    // 1000 micro-USD leave room for 663 output tokens in all: 331 each for two prompts.
+    expect(planHold(request({ available: 1_000, generations: 2 }))).toMatchObject({ maxTokens: 331 });
+    expect(planHold(request({ available: 1_000, generations: 2, requestedMaxTokens: 332 }))).toEqual({
+      kind: 'requested-unaffordable',
+      affordableTokens: 331,
+    });
+    // Not even one token for each of 700 prompts.
+    expect(planHold(request({ available: 1_000, generations: 700 }))).toEqual({ kind: 'nothing-affordable' });
+  });
+
   it('never lets the hold exceed the balance or the output exceed the model maximum', () => {
     const next = seeded(4_242);
     for (let round = 0; round < 5_000; round++) {
@@ -106,6 +128,7 @@ describe('planHold', () => {
         promptTokensCeiling: next(200_000),
         requestedMaxTokens: next(2) === 0 ? undefined : 1 + next(modelMaxOutputTokens),
         modelMaxOutputTokens,
+        generations: next(3) === 0 ? 1 + next(50) : 1,
         available: next(4) === 0 ? next(1_000) : next(50_000_000),
       };
       const plan = planHold(hold);
@@ -116,19 +139,22 @@ describe('planHold', () => {
         expect(plan.holdMicros).toBeLessThanOrEqual(hold.available);
         // The hold is the cost of the worst case the upstream may produce.
         expect(plan.holdMicros).toBe(
-          costOf(price, { promptTokens: hold.promptTokensCeiling, completionTokens: plan.maxTokens }),
+          costOf(price, {
+            promptTokens: hold.promptTokensCeiling,
+            completionTokens: plan.maxTokens * hold.generations,
+          }),
         );
       } else if (plan.kind === 'requested-unaffordable') {
         expect(hold.requestedMaxTokens).toBeGreaterThan(plan.affordableTokens);
         expect(plan.affordableTokens).toBeGreaterThanOrEqual(1);
         const atLimit = costOf(price, {
           promptTokens: hold.promptTokensCeiling,
-          completionTokens: plan.affordableTokens,
+          completionTokens: plan.affordableTokens * hold.generations,
         });
         expect(atLimit).toBeLessThanOrEqual(hold.available);
       } else {
         expect(
-          costOf(price, { promptTokens: hold.promptTokensCeiling, completionTokens: 1 }),
+          costOf(price, { promptTokens: hold.promptTokensCeiling, completionTokens: hold.generations }),
         ).toBeGreaterThan(hold.available);
       }
     }

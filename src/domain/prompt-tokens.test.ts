@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_PROMPT_ALLOWANCE,
+  measureChatPrompt,
+  measureCompletionsPrompt,
   measurePrompt,
   type PromptSize,
   promptTokensCeiling,
   promptTokensEstimate,
   utf8Length,
 } from './prompt-tokens.js';
+
+/** A prompt size with nothing but what is given. */
+function sized(fields: Partial<PromptSize>): PromptSize {
+  return { textBytes: 0, messages: 0, images: 0, files: 0, audios: 0, audioBytes: 0, prompts: 1, ...fields };
+}
 
 describe('utf8Length', () => {
   it.each([
@@ -60,10 +68,10 @@ describe('measurePrompt', () => {
       ],
       [],
     );
-    expect(size).toEqual({ textBytes: 'system'.length + 9 + 'user'.length + 6, messages: 2, images: 0 });
+    expect(size).toEqual(sized({ textBytes: 'system'.length + 9 + 'user'.length + 6, messages: 2 }));
   });
 
-  it('counts text parts by their text and each image part as one image, whatever the size of its URL', () => {
+  it('counts text parts by their values and each image part as one image, whatever the size of its URL', () => {
     const small = measurePrompt(
       [
         {
@@ -89,14 +97,56 @@ describe('measurePrompt', () => {
       ],
       [],
     );
-    expect(small).toEqual({ textBytes: 13 + 4, messages: 1, images: 1 });
-    expect(huge).toEqual({ textBytes: 13 + 4, messages: 1, images: 2 });
+    // 'text' and 'image_url' are the parts' types; 'high' is the detail: every value forwarded counts.
+    expect(small).toEqual(sized({ textBytes: 4 + 13 + 9 + 4, messages: 1, images: 1 }));
+    expect(huge).toEqual(sized({ textBytes: 4 + 13 + 9 + 9 + 4 + 4, messages: 1, images: 2 }));
   });
 
-  it('counts an unknown content part by its JSON', () => {
+  it('counts a file part as one file, without its data, and keeps its file name', () => {
+    const part = { type: 'file', file: { filename: 'report.pdf', file_data: 'JVBERi0'.repeat(100_000) } };
+    const size = measurePrompt([{ role: 'user', content: [part] }], []);
+    expect(size).toEqual(
+      sized({ textBytes: 4 + 'file'.length + 'report.pdf'.length, messages: 1, files: 1 }),
+    );
+  });
+
+  it('counts an audio part as one audio part, with the size of its data apart', () => {
     const part = { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } };
     const size = measurePrompt([{ role: 'user', content: [part] }], []);
-    expect(size.textBytes).toBe(JSON.stringify(part).length + 'user'.length);
+    expect(size).toEqual(
+      sized({ textBytes: 4 + 'input_audio'.length + 'wav'.length, messages: 1, audios: 1, audioBytes: 8 }),
+    );
+  });
+
+  it('counts a content part of a kind it does not know by every value it carries', () => {
+    const part = { type: 'video_url', video_url: { url: 'https://example.com/v.mp4' } };
+    const size = measurePrompt([{ role: 'user', content: [part] }], []);
+    expect(size.textBytes).toBe(4 + 'video_url'.length + JSON.stringify(part.video_url).length);
+  });
+
+  it('counts every field of a message: reasoning, refusals, audio transcripts and fields it does not know', () => {
+    const reasoning = 'r'.repeat(100_000);
+    const size = measurePrompt(
+      [
+        {
+          role: 'assistant',
+          content: 'ok',
+          reasoning_content: reasoning,
+          refusal: 'no',
+          audio: { id: 'audio_1', transcript: 'spoken words' },
+          vendor_notes: { text: 'x'.repeat(16_000) },
+        },
+      ],
+      [],
+    );
+    expect(size.textBytes).toBe(
+      'assistant'.length +
+        2 +
+        reasoning.length +
+        2 +
+        JSON.stringify({ id: 'audio_1', transcript: 'spoken words' }).length +
+        JSON.stringify({ text: 'x'.repeat(16_000) }).length,
+    );
   });
 
   it('counts tool calls, the tool call id and the name of a message', () => {
@@ -156,7 +206,7 @@ describe('measurePrompt', () => {
   });
 
   it('counts a message that is not an object as a message without text', () => {
-    expect(measurePrompt(['stray', 42, null], [])).toEqual({ textBytes: 0, messages: 3, images: 0 });
+    expect(measurePrompt(['stray', 42, null], [])).toEqual(sized({ messages: 3 }));
   });
 
   it("counts the arguments of an assistant message's legacy function_call", () => {
@@ -176,7 +226,7 @@ describe('measurePrompt', () => {
 
 describe('prompt token ceiling and estimate', () => {
   it('add the per-message and per-request template allowance and a ceiling per image', () => {
-    const size: PromptSize = { textBytes: 100, messages: 2, images: 1 };
+    const size = sized({ textBytes: 100, messages: 2, images: 1 });
     expect(promptTokensCeiling(size)).toBe(100 + 2 * 16 + 3_000 + 32);
     expect(promptTokensEstimate(size)).toBe(25 + 2 * 4 + 765);
   });
@@ -191,11 +241,85 @@ describe('prompt token ceiling and estimate', () => {
     const sizes: PromptSize[] = [];
     for (const textBytes of [0, 1, 3, 4, 5, 100, 12_345, 1_000_000]) {
       for (const messages of [0, 1, 7, 500]) {
-        for (const images of [0, 1, 10]) sizes.push({ textBytes, messages, images });
+        for (const images of [0, 1, 10]) sizes.push(sized({ textBytes, messages, images }));
       }
     }
     for (const size of sizes) {
       expect(promptTokensEstimate(size)).toBeLessThanOrEqual(promptTokensCeiling(size));
     }
+  });
+});
+
+describe('measureChatPrompt', () => {
+  const messages = [{ role: 'user', content: 'hi' }];
+
+  it('counts every top-level field forwarded, and none that Tollgate sets itself', () => {
+    const controlled = measureChatPrompt({
+      model: 'a-very-long-model-name',
+      messages,
+      max_tokens: 100,
+      max_completion_tokens: 100,
+      stream: true,
+      stream_options: { include_usage: true },
+      n: 1,
+    });
+    expect(controlled.textBytes).toBe('user'.length + 2);
+    const documents = [{ title: 'doc', text: 'd'.repeat(50_000) }];
+    const prediction = { type: 'content', content: 'p'.repeat(20_000) };
+    const extra = { anything: 'u'.repeat(30_000) };
+    const size = measureChatPrompt({ model: 'm', messages, documents, prediction, vendor_field: extra });
+    expect(size.textBytes).toBe(
+      'user'.length +
+        2 +
+        JSON.stringify(documents).length +
+        JSON.stringify(prediction).length +
+        JSON.stringify(extra).length,
+    );
+  });
+
+  it('counts the tools, functions and response format as before', () => {
+    const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
+    const format = { type: 'json_object' };
+    const size = measureChatPrompt({
+      model: 'm',
+      messages,
+      tools,
+      response_format: format,
+      temperature: 0.5,
+    });
+    expect(size.textBytes).toBe(6 + JSON.stringify(tools).length + JSON.stringify(format).length + 3);
+  });
+});
+
+describe('measureCompletionsPrompt', () => {
+  it('counts each prompt, a token array at one token an entry, and the other fields once a prompt', () => {
+    const body = { model: 'm', prompt: [], max_tokens: 400, suffix: 'end', echo: false };
+    const size = measureCompletionsPrompt(['héllo', [1, 2, 3], 'x'.repeat(1_000)], body);
+    expect(size).toEqual(
+      sized({ textBytes: 6 + 3 + 1_000 + 3 * ('end'.length + 'false'.length), messages: 3, prompts: 3 }),
+    );
+  });
+
+  it('holds an empty prompt array as one prompt', () => {
+    expect(measureCompletionsPrompt([], { model: 'm', prompt: [] })).toEqual(sized({ messages: 1 }));
+  });
+});
+
+describe('promptTokensCeiling with a model allowance', () => {
+  it("uses the model's allowance for each image, file and audio part", () => {
+    const size = sized({ textBytes: 10, messages: 1, images: 2, files: 1, audios: 3, audioBytes: 90_000 });
+    const allowance = { imageTokens: 1_000, fileTokens: 50_000, audioTokens: 600, overheadTokens: 0 };
+    expect(promptTokensCeiling(size, allowance)).toBe(10 + 16 + 2_000 + 50_000 + 1_800 + 32);
+  });
+
+  it('holds audio parts at the size of their data when the model sets no allowance for them', () => {
+    const size = sized({ audios: 3, audioBytes: 90_000 });
+    expect(promptTokensCeiling(size, DEFAULT_PROMPT_ALLOWANCE)).toBe(90_000 + 32);
+  });
+
+  it("adds the provider's overhead to each prompt the provider reads", () => {
+    const allowance = { ...DEFAULT_PROMPT_ALLOWANCE, overheadTokens: 600 };
+    expect(promptTokensCeiling(sized({ prompts: 1 }), allowance)).toBe(32 + 600);
+    expect(promptTokensCeiling(sized({ prompts: 5 }), allowance)).toBe(5 * (32 + 600));
   });
 });

@@ -18,7 +18,7 @@ const price: ModelPrice = { inputMicrosPerMillion: 1_000_000, outputMicrosPerMil
 const PROMPT = 100;
 
 function request(requestedMaxTokens: number | undefined, modelMaxOutputTokens = 1_000): WaterfallRequest {
-  return { price, promptTokensCeiling: PROMPT, requestedMaxTokens, modelMaxOutputTokens };
+  return { price, promptTokensCeiling: PROMPT, requestedMaxTokens, modelMaxOutputTokens, generations: 1 };
 }
 
 /** What a request of `tokens` output tokens can cost at most. */
@@ -485,7 +485,13 @@ describe('roomOf', () => {
 
 describe('a free model under a Pro plan', () => {
   const free = { inputMicrosPerMillion: 0, outputMicrosPerMillion: 0 };
-  const request = { price: free, promptTokensCeiling: 50, requestedMaxTokens: 10, modelMaxOutputTokens: 100 };
+  const request = {
+    price: free,
+    promptTokensCeiling: 50,
+    requestedMaxTokens: 10,
+    modelMaxOutputTokens: 100,
+    generations: 1,
+  };
 
   it('still takes part in the agent quota, so that it counts against a request limit', () => {
     const plan = planWaterfall(request, {

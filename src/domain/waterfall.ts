@@ -47,6 +47,8 @@ export interface WaterfallRequest {
   readonly promptTokensCeiling: number;
   readonly requestedMaxTokens: number | undefined;
   readonly modelMaxOutputTokens: number;
+  /** Completions generated, each up to the output limit (see HoldRequest). */
+  readonly generations: number;
 }
 
 export type WaterfallPlan =
@@ -93,6 +95,7 @@ export function planWaterfall(request: WaterfallRequest, room: PoolRoom): Waterf
     promptTokensCeiling: request.promptTokensCeiling,
     requestedMaxTokens: request.requestedMaxTokens,
     modelMaxOutputTokens: request.modelMaxOutputTokens,
+    generations: request.generations,
     available,
   });
   if (plan.kind !== 'hold') {

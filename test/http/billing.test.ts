@@ -118,13 +118,13 @@ describe('prepaid credits', () => {
     expect(ledger.settled).toBe(expectedCharge(h.upstream.usages.slice(-1)));
   });
 
-  it('bounds max_completion_tokens the same way for newer clients', async () => {
+  it('bounds max_completion_tokens the same way for newer clients, sent in the field the provider reads', async () => {
     const user = await h.seed({ usd: '1' });
     const response = await chat(user.key, { max_completion_tokens: 3 });
     expect(response.statusCode).toBe(200);
     const sent = h.upstream.received.at(-1)?.body;
-    expect(sent?.max_completion_tokens).toBe(3);
-    expect(sent?.max_tokens).toBeUndefined();
+    expect(sent?.max_tokens).toBe(3);
+    expect(sent?.max_completion_tokens).toBeUndefined();
   });
 
   it('charges an estimate, never $0, when the upstream reports no usage', async () => {

@@ -28,6 +28,11 @@ export interface FakeUpstreamOptions {
   omitUsage?: boolean;
   /** Stop sending (but keep the connection open) after this many streamed tokens. */
   stallAfterTokens?: number;
+  /**
+   * The one output-limit field this server reads, like a server that knows only one of them; by
+   * default it reads max_completion_tokens, then max_tokens.
+   */
+  limitField?: 'max_tokens' | 'max_completion_tokens';
   /** If set, requests without `Authorization: Bearer <this>` get OpenAI's 401. */
   expectedKey?: string;
   /**
@@ -245,7 +250,9 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       res.end('{"id": "chatcmpl-broken", "choices": [');
       return;
     }
-    const limit = body.max_completion_tokens ?? body.max_tokens ?? Number.POSITIVE_INFINITY;
+    const limit =
+      (options.limitField ? body[options.limitField] : (body.max_completion_tokens ?? body.max_tokens)) ??
+      Number.POSITIVE_INFINITY;
     const all = options.reply
       ? options.reply(body)
       : Array.from({ length: options.replyTokens ?? 12 }, (_, i) => `tok${i} `);

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** Top-level YAML appended to the configuration: plans, base_url_aliases, billing. */
   readonly extraYaml?: string;
+  /** Settings added to the first model (flash), such as allow_fields or image_tokens. */
+  readonly modelYaml?: string;
   readonly clock?: Clock;
   /** The SQLite file to serve, such as one a crashed server left; by default a new one. */
   readonly databaseFile?: string;
@@ -73,6 +75,7 @@ export function configYaml(
   providerYaml = '',
   providerType = 'openai-compatible',
   extraYaml = '',
+  modelYaml = '',
 ): string {
   return `
 brand: llmbase
@@ -95,6 +98,7 @@ models:
     input_usd_per_million: 1
     output_usd_per_million: 1000
     max_output_tokens: 1000
+${modelYaml}
   - id: mistral
     provider: fake
     upstream_model: fake-mistral
@@ -118,6 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       options.providerYaml,
       options.providerType,
       options.extraYaml,
+      options.modelYaml,
     ),
     'test.yaml',
     {

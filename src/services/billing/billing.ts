@@ -19,6 +19,8 @@ export interface AdmitRequest {
   /** The request field that carried max tokens, named in errors. */
   readonly maxTokensParam: string;
   readonly modelMaxOutputTokens: number;
+  /** Completions the provider generates, each up to the output limit (a legacy prompt array: one a prompt). */
+  readonly generations: number;
 }
 
 export interface Hold {

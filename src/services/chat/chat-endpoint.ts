@@ -1,4 +1,5 @@
-import { measurePrompt } from '../../domain/prompt-tokens.js';
+import { measureChatPrompt } from '../../domain/prompt-tokens.js';
+import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import { chatRequest } from './call-upstream.js';
 import { parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
 import type { GenerationEndpoint } from './generation-endpoint.js';
@@ -15,14 +16,13 @@ export const chatEndpoint: GenerationEndpoint = (body) => {
     request: {
       model: request.model,
       limit,
-      prompt: measurePrompt(request.messages, [request.tools, request.functions, request.response_format]),
+      prompt: measureChatPrompt(request),
+      generations: 1,
       stream,
       includeUsage: request.stream_options?.include_usage === true,
+      unbounded: (allowed) => unboundedFieldRefusal(request, allowed),
       prepare: (maxTokens) =>
-        chatRequest(
-          (deployment) => upstreamBody(request, deployment.upstreamModel, maxTokens, limit.param),
-          stream,
-        ),
+        chatRequest((deployment) => upstreamBody(request, deployment.upstreamModel, maxTokens), stream),
       servedBy: () => true,
     },
   };

@@ -109,6 +109,7 @@ describe('parseChatRequest', () => {
       'max_completion_tokens',
     ],
     ['n of 2', { model: 'm', messages, n: 2 }, 'n'],
+    ['best_of of 3', { model: 'm', messages, best_of: 3 }, 'best_of'],
     ['tools that are not an array', { model: 'm', messages, tools: {} }, 'tools'],
   ])('refuses %s and names the parameter', (_name, body, param) => {
     const failure = refused(body);
@@ -119,6 +120,10 @@ describe('parseChatRequest', () => {
 
   it('explains that only one choice is supported', () => {
     expect(refused({ model: 'm', messages, n: 3 }).message).toContain('only n=1 is supported');
+  });
+
+  it('explains that only one candidate is supported', () => {
+    expect(refused({ model: 'm', messages, best_of: 5 }).message).toContain('only best_of=1 is supported');
   });
 
   it('accepts n=1', () => {
@@ -163,7 +168,7 @@ describe('requestedLimit', () => {
 describe('upstreamBody', () => {
   it('keeps the client field order, the bounded limit and stream_options last unless already sent', () => {
     const request = parsed({ model: 'm', max_tokens: 9, messages, stream: true, temperature: 0.1 });
-    expect(Object.keys(upstreamBody(request, 'up', 5, 'max_tokens'))).toEqual([
+    expect(Object.keys(upstreamBody(request, 'up', 5))).toEqual([
       'model',
       'messages',
       'stream',
@@ -172,12 +177,12 @@ describe('upstreamBody', () => {
       'stream_options',
     ]);
     const withOptions = parsed({ stream_options: {}, model: 'm', messages, stream: true });
-    expect(Object.keys(upstreamBody(withOptions, 'up', 5, 'max_completion_tokens'))).toEqual([
+    expect(Object.keys(upstreamBody(withOptions, 'up', 5))).toEqual([
       'stream_options',
       'model',
       'messages',
       'stream',
-      'max_completion_tokens',
+      'max_tokens',
     ]);
   });
 
@@ -190,7 +195,7 @@ describe('upstreamBody', () => {
       user: 'u1',
       future_param: [1, 2, 3],
     });
-    const body = upstreamBody(request, 'deepseek-chat', 512, 'max_tokens');
+    const body = upstreamBody(request, 'deepseek-chat', 512);
     expect(body).toEqual({
       model: 'deepseek-chat',
       messages,
@@ -202,28 +207,28 @@ describe('upstreamBody', () => {
     });
   });
 
-  it('sends only the bounded limit field, under the name the client used', () => {
+  it('sends only the held limit, in max_tokens, whichever field the client used', () => {
     const both = parsed({ model: 'm', messages, max_tokens: 10_000, max_completion_tokens: 300 });
-    const body = upstreamBody(both, 'up', 300, requestedLimit(both).param);
-    expect(body.max_completion_tokens).toBe(300);
-    expect(body).not.toHaveProperty('max_tokens');
+    const body = upstreamBody(both, 'up', 300);
+    expect(body.max_tokens).toBe(300);
+    expect(body).not.toHaveProperty('max_completion_tokens');
   });
 
   it('replaces a client limit with the bounded one', () => {
     const request = parsed({ model: 'm', messages, max_tokens: 100 });
-    const body = upstreamBody(request, 'up', 42, 'max_tokens');
+    const body = upstreamBody(request, 'up', 42);
     expect(body.max_tokens).toBe(42);
     expect(body).not.toHaveProperty('max_completion_tokens');
   });
 
   it('adds a limit when the client sent none', () => {
     const request = parsed({ model: 'm', messages });
-    expect(upstreamBody(request, 'up', 8_192, 'max_tokens').max_tokens).toBe(8_192);
+    expect(upstreamBody(request, 'up', 8_192).max_tokens).toBe(8_192);
   });
 
   it('forces include_usage for a stream whose client did not ask for usage', () => {
     const request = parsed({ model: 'm', messages, stream: true });
-    expect(upstreamBody(request, 'up', 1, 'max_tokens').stream_options).toEqual({ include_usage: true });
+    expect(upstreamBody(request, 'up', 1).stream_options).toEqual({ include_usage: true });
   });
 
   it('forces include_usage even when the client asked for no usage, and keeps its other stream options', () => {
@@ -233,7 +238,7 @@ describe('upstreamBody', () => {
       stream: true,
       stream_options: { include_usage: false, include_obfuscation: false },
     });
-    expect(upstreamBody(request, 'up', 1, 'max_tokens').stream_options).toEqual({
+    expect(upstreamBody(request, 'up', 1).stream_options).toEqual({
       include_usage: true,
       include_obfuscation: false,
     });
@@ -241,16 +246,14 @@ describe('upstreamBody', () => {
 
   it('forces include_usage when the client sent stream_options as null', () => {
     const request = parsed({ model: 'm', messages, stream: true, stream_options: null });
-    expect(upstreamBody(request, 'up', 1, 'max_tokens').stream_options).toEqual({ include_usage: true });
+    expect(upstreamBody(request, 'up', 1).stream_options).toEqual({ include_usage: true });
   });
 
   it('adds no stream_options to a request that does not stream', () => {
-    expect(upstreamBody(parsed({ model: 'm', messages }), 'up', 1, 'max_tokens')).not.toHaveProperty(
+    expect(upstreamBody(parsed({ model: 'm', messages }), 'up', 1)).not.toHaveProperty('stream_options');
+    expect(upstreamBody(parsed({ model: 'm', messages, stream: false }), 'up', 1)).not.toHaveProperty(
       'stream_options',
     );
-    expect(
-      upstreamBody(parsed({ model: 'm', messages, stream: false }), 'up', 1, 'max_tokens'),
-    ).not.toHaveProperty('stream_options');
   });
 
   it("does not change the client's parsed request", () => {
@@ -262,7 +265,7 @@ describe('upstreamBody', () => {
       stream_options: { x: 1 },
     });
     const before = structuredClone(request);
-    upstreamBody(request, 'up', 5, 'max_tokens');
+    upstreamBody(request, 'up', 5);
     expect(request).toEqual(before);
   });
 });

@@ -18,6 +18,8 @@ export const chatRequestSchema = z.looseObject({
   max_completion_tokens: tokenLimit,
   // Billing holds for one choice; more choices would multiply the output beyond the hold.
   n: z.literal(1, { error: 'only n=1 is supported' }).nullable().optional(),
+  // Servers that take best_of (vLLM) generate that many choices, and may bill all of them.
+  best_of: z.literal(1, { error: 'only best_of=1 is supported' }).nullable().optional(),
   tools: z.array(z.unknown()).optional(),
 });
 
@@ -38,7 +40,7 @@ const isTokenLimit = (value: unknown) =>
  */
 function plainlyValid(body: unknown): body is ChatRequest {
   if (!isPlainObject(body)) return false;
-  const { model, messages, stream, stream_options: options, n, tools } = body;
+  const { model, messages, stream, stream_options: options, n, best_of: bestOf, tools } = body;
   if (typeof model !== 'string' || model.length === 0) return false;
   if (!Array.isArray(messages) || messages.length === 0) return false;
   for (const message of messages)
@@ -50,6 +52,7 @@ function plainlyValid(body: unknown): body is ChatRequest {
   }
   if (!isTokenLimit(body.max_tokens) || !isTokenLimit(body.max_completion_tokens)) return false;
   if (n !== undefined && n !== null && n !== 1) return false;
+  if (bestOf !== undefined && bestOf !== null && bestOf !== 1) return false;
   return tools === undefined || Array.isArray(tools);
 }
 
@@ -75,27 +78,29 @@ export function requestedLimit(request: ChatRequest): { value: number | undefine
   return { value: request.max_tokens ?? undefined, param: 'max_tokens' };
 }
 
-/** The body sent upstream: the upstream's model name, a bounded output, and usage always reported. */
+/**
+ * The body sent upstream: the upstream's model name, a bounded output, and usage always reported.
+ * The held limit goes in max_tokens, whichever field the client used; the provider's wire format
+ * moves it to the one field that provider reads, and the client's other limit field is never sent.
+ */
 export function upstreamBody(
   request: ChatRequest,
   upstreamModel: string,
   maxTokens: number,
-  maxTokensParam: string,
 ): Record<string, unknown> {
-  // Both limit fields may arrive; only the one Tollgate bounded goes upstream. Built without
-  // `delete`, which would turn the object into a slow dictionary for JSON.stringify, and by a loop
-  // rather than an object rest (a runtime copy that showed at 1.5 µs a request in the profile).
-  // Keys keep the order the spread version gave them.
+  // Built without `delete`, which would turn the object into a slow dictionary for JSON.stringify,
+  // and by a loop rather than an object rest (a runtime copy that showed at 1.5 µs a request in the
+  // profile). Keys keep the order the spread version gave them.
   const body: Record<string, unknown> = {};
   for (const key of Object.keys(request)) {
     if (key === 'max_tokens' || key === 'max_completion_tokens') continue;
     // Assigning __proto__ would set the prototype instead of copying a field; the parser refuses
     // such bodies, but the spread keeps this function right on its own.
-    if (key === '__proto__') return spreadUpstreamBody(request, upstreamModel, maxTokens, maxTokensParam);
+    if (key === '__proto__') return spreadUpstreamBody(request, upstreamModel, maxTokens);
     body[key] = request[key];
   }
   body.model = upstreamModel;
-  body[maxTokensParam] = maxTokens;
+  body.max_tokens = maxTokens;
   if (request.stream) {
     // Object.assign, not `{ ...options, include_usage }`: that form takes V8's slow runtime path.
     const options: Record<string, unknown> = Object.assign({}, request.stream_options);
@@ -109,13 +114,12 @@ function spreadUpstreamBody(
   request: ChatRequest,
   upstreamModel: string,
   maxTokens: number,
-  maxTokensParam: string,
 ): Record<string, unknown> {
   const { max_tokens: _max, max_completion_tokens: _maxCompletion, ...rest } = request;
   return {
     ...rest,
     model: upstreamModel,
-    [maxTokensParam]: maxTokens,
+    max_tokens: maxTokens,
     ...(request.stream ? { stream_options: { ...(request.stream_options ?? {}), include_usage: true } } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { failure } from '../../domain/errors.js';
-import { measurePrompt } from '../../domain/prompt-tokens.js';
+import { measureCompletionsPrompt } from '../../domain/prompt-tokens.js';
+import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import type { GenerationEndpoint } from './generation-endpoint.js';
 
 /** OpenAI's default output limit for the legacy completions API, which Tollgate makes explicit. */
@@ -20,6 +21,15 @@ const completionsRequest = z.looseObject({
   best_of: z.literal(1, { error: 'only best_of=1 is supported' }).nullable().optional(),
 });
 
+type Prompt = z.infer<typeof completionsRequest>['prompt'];
+
+/** The prompts of a request, one entry each: a string, or a token array. */
+function promptsOf(prompt: Prompt): (string | number[])[] {
+  if (typeof prompt === 'string') return [prompt];
+  if (prompt.length > 0 && typeof prompt[0] === 'number') return [prompt as number[]];
+  return prompt as string[] | number[][];
+}
+
 /** POST /completions (legacy), served by providers that speak OpenAI's API themselves. */
 export const completionsEndpoint: GenerationEndpoint = (body) => {
   const parsed = completionsRequest.safeParse(body);
@@ -37,23 +47,25 @@ export const completionsEndpoint: GenerationEndpoint = (body) => {
   }
   const request = parsed.data;
   const stream = request.stream === true;
-  const prompts = Array.isArray(request.prompt) ? request.prompt : [request.prompt];
+  const prompts = promptsOf(request.prompt);
+  // An array of prompts is that many completions, each with its own max_tokens of output.
+  const generations = Math.max(1, prompts.length);
+  // The provider reads max_tokens on this API: a max_completion_tokens would be a second limit.
+  const { max_completion_tokens: _unread, ...forwarded } = request;
   return {
     ok: true,
     request: {
       model: request.model,
       limit: { value: request.max_tokens ?? LEGACY_DEFAULT_MAX_TOKENS, param: 'max_tokens' },
-      // Token arrays count one token an entry; text is measured like a chat message.
-      prompt: measurePrompt(
-        prompts.map((p) => ({ role: 'user', content: Array.isArray(p) ? '' : String(p) })),
-        prompts.filter(Array.isArray).map((p) => 'x'.repeat(p.length)),
-      ),
+      prompt: measureCompletionsPrompt(prompts, request),
+      generations,
       stream,
       includeUsage: request.stream_options?.include_usage === true,
+      unbounded: (allowed) => unboundedFieldRefusal(request, allowed),
       prepare: (maxTokens) => (deployment) => ({
         path: '/completions',
         body: JSON.stringify({
-          ...request,
+          ...forwarded,
           model: deployment.upstreamModel,
           max_tokens: maxTokens,
           ...(stream ? { stream_options: { ...(request.stream_options ?? {}), include_usage: true } } : {}),

@@ -1,5 +1,6 @@
 import type { Failure } from '../../domain/errors.js';
 import type { PromptSize } from '../../domain/prompt-tokens.js';
+import type { UnboundedField } from '../../domain/unbounded-fields.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { PrepareRequest } from './call-upstream.js';
 
@@ -13,8 +14,12 @@ export interface GenerationRequest {
   /** The client's output limit and the field that carried it. */
   readonly limit: { readonly value: number | undefined; readonly param: string };
   readonly prompt: PromptSize;
+  /** Completions the provider generates, each up to the output limit: one per prompt. */
+  readonly generations: number;
   readonly stream: boolean;
   readonly includeUsage: boolean;
+  /** A 400 for a field whose cost no hold can bound, unless the model allows it. */
+  unbounded(allowed: ReadonlySet<UnboundedField>): Failure | undefined;
   /** What to send a deployment once the output limit is bounded by the hold. */
   prepare(maxTokens: number): PrepareRequest;
   /** Whether a provider speaking this wire format can serve the endpoint. */

@@ -78,6 +78,8 @@ export class ChatCompletions {
         limit.param,
       );
     }
+    const unbounded = request.unbounded(model.allowFields);
+    if (unbounded) return unbounded;
     const deployments = model.deployments.filter((d) =>
       request.servedBy(this.caller.upstreams.chatFormat(d.providerId)),
     );
@@ -93,10 +95,11 @@ export class ChatCompletions {
       requestId: context.requestId,
       // The dearest deployment's price: the hold must cover whichever one ends up serving.
       price: model.holdPrice,
-      promptTokensCeiling: promptTokensCeiling(request.prompt),
+      promptTokensCeiling: promptTokensCeiling(request.prompt, model.promptAllowance),
       requestedMaxTokens: limit.value,
       maxTokensParam: limit.param,
       modelMaxOutputTokens: model.maxOutputTokens,
+      generations: request.generations,
     });
     if (!admission.ok) return admission.failure;
     const call: BilledCall = { principal, context, model, hold: admission.hold, prompt: request.prompt };

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Deployment } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
-import { utf8Length } from '../../domain/prompt-tokens.js';
+import { forwardedBytes, utf8Length } from '../../domain/prompt-tokens.js';
+import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure } from '../../ports/upstream.js';
@@ -23,6 +24,9 @@ const embeddingsRequest = z.looseObject({
     error: 'input must be a string, an array of strings, or token arrays',
   }),
 });
+
+/** Fields Tollgate sets or measures itself; every other field forwarded counts at its size. */
+const CONTROLLED = new Set(['model', 'input']);
 
 /** A ceiling on input tokens: UTF-8 bytes for text (as for chat prompts), the count for token arrays. */
 function inputTokensCeiling(input: z.infer<typeof embeddingsRequest>['input']): number {
@@ -63,6 +67,8 @@ export class Embeddings {
     const request = parsed.data;
     const model = this.catalogue.find(request.model);
     if (!model) return failure('model_not_found', `The model '${request.model}' does not exist.`, 'model');
+    const unbounded = unboundedFieldRefusal(request, model.allowFields);
+    if (unbounded) return unbounded;
     const deployments = model.deployments.filter(
       (d) => this.caller.upstreams.chatFormat(d.providerId).embeddingsUsage,
     );
@@ -73,10 +79,12 @@ export class Embeddings {
       principal,
       requestId: context.requestId,
       price: { ...model.holdPrice, outputMicrosPerMillion: 0 },
-      promptTokensCeiling: inputTokensCeiling(request.input),
+      // A server that renders inputs through a template (vLLM's chat embeddings) reads other fields too.
+      promptTokensCeiling: inputTokensCeiling(request.input) + forwardedBytes(request, CONTROLLED),
       requestedMaxTokens: undefined,
       maxTokensParam: 'max_tokens',
       modelMaxOutputTokens: 1,
+      generations: 1,
     });
     if (!admission.ok) return admission.failure;
     const hold = admission.hold;

@@ -5,7 +5,7 @@ import { applyQuirks, DEFAULT_QUIRKS, openAiCompatibleFormat } from './wire-form
 const body = {
   model: 'm',
   messages: [{ role: 'user', content: 'Hi' }],
-  max_completion_tokens: 64,
+  max_tokens: 64,
   stream: true,
   stream_options: { include_usage: true },
   vendor_extension: { top_k: 40 },
@@ -26,10 +26,18 @@ describe('OpenAI-compatible quirks', () => {
     expect(applyQuirks(body, { ...DEFAULT_QUIRKS, streamUsage: false })).not.toHaveProperty('stream_options');
   });
 
-  it('renames the output limit for a server that knows only max_tokens', () => {
-    const sent = applyQuirks(body, { ...DEFAULT_QUIRKS, maxTokensField: 'max_tokens' });
+  it('sends the held limit in max_tokens by default, and nothing in max_completion_tokens', () => {
+    const sent = JSON.parse(openAiCompatibleFormat().requestBody(body));
     expect(sent.max_tokens).toBe(64);
     expect(sent).not.toHaveProperty('max_completion_tokens');
+  });
+
+  it('moves the held limit to max_completion_tokens for a server configured to read only that', () => {
+    const format = openAiCompatibleFormat({ ...DEFAULT_QUIRKS, maxTokensField: 'max_completion_tokens' });
+    const sent = JSON.parse(format.requestBody(body));
+    expect(sent.max_completion_tokens).toBe(64);
+    expect(sent).not.toHaveProperty('max_tokens');
+    expect(sent.vendor_extension).toEqual({ top_k: 40 });
   });
 });
 

@@ -96,7 +96,11 @@ const KNOWN_FIELDS = new Set([
   'safety_identifier',
 ]);
 
-/** Applies a server's declared quirks to the request Tollgate would send an OpenAI-compatible API. */
+/**
+ * Applies a server's declared quirks to the request Tollgate would send an OpenAI-compatible API.
+ * Tollgate's request carries the held output limit in max_tokens; it goes in the one field the
+ * server reads, so that the limit that was held is the limit the server obeys.
+ */
 export function applyQuirks(
   body: Readonly<Record<string, unknown>>,
   quirks: OpenAiQuirks,
@@ -106,26 +110,25 @@ export function applyQuirks(
     if (quirks.unknownFields === 'pass' || KNOWN_FIELDS.has(field)) out[field] = value;
   }
   if (!quirks.streamUsage) delete out.stream_options;
-  if (quirks.maxTokensField) {
-    const limit = out.max_completion_tokens ?? out.max_tokens;
-    delete out.max_tokens;
-    delete out.max_completion_tokens;
-    if (limit !== undefined) out[quirks.maxTokensField] = limit;
-  }
+  const limit = out.max_tokens ?? out.max_completion_tokens;
+  delete out.max_tokens;
+  delete out.max_completion_tokens;
+  if (limit !== undefined) out[quirks.maxTokensField] = limit;
   return out;
 }
 
 export const DEFAULT_QUIRKS: OpenAiQuirks = {
   unknownFields: 'pass',
   streamUsage: true,
-  maxTokensField: undefined,
+  maxTokensField: 'max_tokens',
 };
 
 export function openAiCompatibleFormat(quirks: OpenAiQuirks = DEFAULT_QUIRKS): ChatWireFormat {
-  const plain = quirks.unknownFields === 'pass' && quirks.streamUsage && !quirks.maxTokensField;
+  const plain =
+    quirks.unknownFields === 'pass' && quirks.streamUsage && quirks.maxTokensField === 'max_tokens';
   return {
     ...passThrough,
-    // The common case sends Tollgate's body as it is, without copying it.
+    // The common case sends Tollgate's body as it is, without copying it: its limit is already in max_tokens.
     requestBody: plain ? (body) => JSON.stringify(body) : (body) => JSON.stringify(applyQuirks(body, quirks)),
   };
 }
