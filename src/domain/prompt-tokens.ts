@@ -131,9 +131,13 @@ function measurePart(part: unknown, tally: Tally): void {
       tally.textBytes += partBytes(part, 'input_audio', 'data');
       return;
     }
-    default:
-      // A text part, or a kind Tollgate does not know: every value it carries, text included.
+    case 'text':
+      // Its text and every other value it carries.
       tally.textBytes += partBytes(part, '', '');
+      return;
+    default:
+      // A kind Tollgate does not know, read as the provider may: all of its JSON.
+      tally.textBytes += valueBytes(part);
   }
 }
 
