@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic } from '../support/fake-anthropic-upstream.js';
+import { startFakeGemini } from '../support/fake-gemini-upstream.js';
 import { bearer, type Harness, type HarnessOptions, startHarness } from '../support/harness.js';
 
 /**
@@ -207,5 +209,50 @@ describe('the limit that was held is the limit the provider obeys', () => {
     const sent = h.upstream.received.at(-1)?.body;
     expect(sent?.max_completion_tokens).toBe(2);
     expect(sent).not.toHaveProperty('max_tokens');
+  });
+
+  it('says in the log when a provider wrote more than the limit it was sent, naming the setting to check', async () => {
+    // Configured for max_completion_tokens, while the server reads only max_tokens.
+    const h = await harness({
+      providerYaml: '    max_tokens_field: max_completion_tokens',
+      upstream: { limitField: 'max_tokens', replyTokens: 50 },
+    });
+    const user = await h.seed({ usd: '10' });
+    const response = await chat(h, user.key, { max_tokens: 2 });
+    expect(response.statusCode).toBe(200);
+    const line = h.logs.find((l) => l.includes('more output than the limit it was sent'));
+    expect(line).toContain('max_tokens_field');
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ limit: 2, completionTokens: 50 });
+  });
+
+  it("writes the held limit into Anthropic's max_tokens and Gemini's maxOutputTokens", async () => {
+    const anthropic = await startFakeAnthropic({ apiKey: 'fake-anthropic-key' });
+    const gemini = await startFakeGemini('fake-gemini-key');
+    try {
+      const a = await harness({
+        upstreamUrl: anthropic.url,
+        providerType: 'anthropic',
+        providerYaml: '    api_key_env: ANTHROPIC_API_KEY',
+        env: { ANTHROPIC_API_KEY: 'fake-anthropic-key' },
+      });
+      const g = await harness({
+        upstreamUrl: gemini.url,
+        providerType: 'gemini',
+        providerYaml: '    api_key_env: GEMINI_API_KEY',
+        env: { GEMINI_API_KEY: 'fake-gemini-key' },
+      });
+      const onA = await a.seed({ usd: '10' });
+      expect((await chat(a, onA.key, { max_completion_tokens: 7 })).statusCode).toBe(200);
+      expect(anthropic.received.at(-1)?.body).toMatchObject({ max_tokens: 7 });
+      expect(anthropic.received.at(-1)?.body).not.toHaveProperty('max_completion_tokens');
+      // Anthropic's own tool-use system prompt is held on top of the request's text.
+      expect(await lastHold(a, onA.accountId)).toBeGreaterThanOrEqual(600 + 7 * 1_000);
+      const onG = await g.seed({ usd: '10' });
+      expect((await chat(g, onG.key, { max_completion_tokens: 7 })).statusCode).toBe(200);
+      expect(gemini.received.at(-1)?.body).toMatchObject({ generationConfig: { maxOutputTokens: 7 } });
+    } finally {
+      await anthropic.close();
+      await gemini.close();
+    }
   });
 });

@@ -37,6 +37,8 @@ export interface BilledCall {
   readonly model: ModelConfig;
   readonly hold: Hold;
   readonly prompt: PromptSize;
+  /** Completions generated, each up to hold.maxTokens. */
+  readonly generations: number;
 }
 
 /** A billed call once a deployment has answered: its price is the one charged. */
@@ -102,7 +104,14 @@ export class ChatCompletions {
       generations: request.generations,
     });
     if (!admission.ok) return admission.failure;
-    const call: BilledCall = { principal, context, model, hold: admission.hold, prompt: request.prompt };
+    const call: BilledCall = {
+      principal,
+      context,
+      model,
+      hold: admission.hold,
+      prompt: request.prompt,
+      generations: request.generations,
+    };
     let closed = false;
     try {
       const outcome = await this.forward(call, request, deployments, channel);
@@ -128,6 +137,7 @@ export class ChatCompletions {
       model: call.model,
       hold: call.hold,
       prompt: call.prompt,
+      generations: call.generations,
       deployment: attempt.deployment,
     };
     if (request.stream) {
@@ -184,6 +194,18 @@ export class ChatCompletions {
     source: UsageRecord['usageSource'],
     status: number,
   ) {
+    if (source === 'upstream' && usage.completionTokens > call.hold.maxTokens * call.generations) {
+      // The provider did not obey the limit it was sent: most likely it reads another field.
+      this.log.warn(
+        {
+          requestId: call.context.requestId,
+          providerId: call.deployment.providerId,
+          limit: call.hold.maxTokens,
+          completionTokens: usage.completionTokens,
+        },
+        "the provider wrote more output than the limit it was sent: check the provider's max_tokens_field",
+      );
+    }
     const { settled } = await this.billing.settle(
       call.hold,
       call.deployment.price,
