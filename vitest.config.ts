@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    // Sized for a 2-core machine shared with other work, where starting a Node process (a server,
+    // the CLI) can take seconds: a bound that only catches a hang, never a slow but correct test.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // The end-to-end suites start real servers on loopback; two cores run them comfortably in parallel.
     maxWorkers: 2,
     // The JSON report lets .ci/run print one plain "N passed, N failed" closing line.

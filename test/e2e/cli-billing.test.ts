@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_TOPUP_OFF } from '../../src/domain/auto-topup.js';
+import { type KeySpending, PREPAID_SPENDING } from '../../src/domain/key-spending.js';
 import { formatUsd, parseUsd } from '../../src/domain/money.js';
 import { subscriptionWindow } from '../../src/domain/periods.js';
 import { type CliResult, type CliServer, startCliServer } from '../support/cli-server.js';
@@ -9,7 +11,10 @@ import { configYaml, eventually, expectedCharge } from '../support/harness.js';
 
 /**
  * The billing commands of the `tollgate` CLI as an operator uses them: the built bin, run as a
- * separate process on the same SQLite database while `tollgate serve` is running.
+ * separate process on the same SQLite database while `tollgate serve` is running. What a test only
+ * needs in place (an account, a key to update) is seeded, and what it checks in the database is
+ * read, through the same services in the test's own process: only the commands under test spawn
+ * the CLI, which keeps the suite within its time on a busy machine.
  */
 
 /** A budget that pays for a few requests of deepseek/deepseek-v4-flash ($1000 per million output tokens). */
@@ -38,8 +43,6 @@ let s: CliServer;
 let dir: string;
 let upstream: FakeUpstream;
 let baseUrl: string;
-let accounts = 0;
-
 const cli = (args: string[]): Promise<CliResult> => s.cli(args);
 const cliJson = <T>(args: string[]): Promise<T> => s.cliJson<T>(args);
 
@@ -54,16 +57,28 @@ async function expectRefused(args: string[], message: RegExp | string): Promise<
   else expect(lines[0]).toMatch(message);
 }
 
-async function newAccount(usd?: string): Promise<string> {
-  const account = await cliJson<{ id: string }>([
-    'accounts',
-    'create',
-    '--email',
-    `billing${++accounts}@example.com`,
-  ]);
-  if (usd) await cliJson(['credits', 'add', account.id, '--usd', usd]);
-  return account.id;
-}
+/** An account with `usd` of prepaid credit, seeded in-process. */
+const newAccount = (usd?: string): Promise<string> => s.seedAccount(usd === undefined ? {} : { usd });
+
+/** The account's keys as stored. */
+const storedKeys = (accountId: string) =>
+  s.services(async ({ keys }) => {
+    const listed = await keys.list(accountId);
+    if (!listed.ok) throw new Error(listed.error);
+    return listed.value;
+  });
+
+/** The account's auto top-up setting as stored. */
+const storedAutoTopup = (accountId: string) =>
+  s.services(async ({ accounts }) => (await accounts.find(accountId))?.autoTopup);
+
+/** The account's live subscriptions as stored. */
+const storedSubscriptions = (accountId: string) =>
+  s.services(async ({ subscriptions }) => {
+    const live = await subscriptions.live(accountId);
+    if (!live.ok) throw new Error(live.error);
+    return live.value;
+  });
 
 interface KeyJson {
   id: string;
@@ -187,24 +202,22 @@ describe('tollgate subscriptions', () => {
   });
 
   it('cancels one kind, then the rest, and says when there was nothing to cancel', async () => {
-    const accountId = await newAccount();
-    await cliJson(['subscriptions', 'set', accountId, '--plan', 'starter']);
-    await cliJson(['subscriptions', 'set', accountId, '--plan', 'pro-chat']);
+    const accountId = await s.seedAccount({ plans: ['starter', 'pro-chat'] });
 
     expect(await cliJson(['subscriptions', 'cancel', accountId, '--kind', 'chat'])).toEqual({
       account_id: accountId,
       canceled: 1,
     });
-    let shown = await cliJson<ShownSubscriptions>(['subscriptions', 'show', accountId]);
-    expect(shown.chat).toBeNull();
-    expect(shown.inference?.plan).toBe('starter');
+    let stored = await storedSubscriptions(accountId);
+    expect(stored.chat).toBeUndefined();
+    expect(stored.inference?.planId).toBe('starter');
 
     expect(await cliJson(['subscriptions', 'cancel', accountId])).toEqual({
       account_id: accountId,
       canceled: 1,
     });
-    shown = await cliJson<ShownSubscriptions>(['subscriptions', 'show', accountId]);
-    expect(shown).toEqual({ account_id: accountId, inference: null, chat: null });
+    stored = await storedSubscriptions(accountId);
+    expect(stored).toEqual({ inference: undefined, chat: undefined });
 
     const again = await cli(['subscriptions', 'cancel', accountId]);
     expect(again.code).toBe(0);
@@ -225,7 +238,7 @@ describe('tollgate subscriptions', () => {
       ['subscriptions', 'set', accountId, '--plan', 'gold'],
       'no plan with id gold (plans: tiny, starter, pro-chat)',
     );
-    expect((await cliJson<ShownSubscriptions>(['subscriptions', 'show', accountId])).inference).toBeNull();
+    expect((await storedSubscriptions(accountId)).inference).toBeUndefined();
   });
 
   it.each([
@@ -347,20 +360,14 @@ describe('tollgate keys and how they spend', () => {
   ])('refuses %s with exit code 1 and creates no key', async (_name, flags, message) => {
     const accountId = await newAccount();
     await expectRefused(['keys', 'create', accountId, '--name', 'bad', ...flags], message);
-    expect(await cliJson(['keys', 'list', accountId])).toEqual([]);
+    expect(await storedKeys(accountId)).toEqual([]);
   });
 
   it('turns overflow on and off, sets and removes a limit', async () => {
     const accountId = await newAccount();
-    const { id } = await cliJson<KeyJson>([
-      'keys',
-      'create',
-      accountId,
-      '--name',
-      'k',
-      '--billing',
-      'subscription',
-    ]);
+    const { id } = await s.seedKey(accountId, {
+      spending: { billing: 'subscription', overflow: false, limit: undefined },
+    });
 
     expect(await cliJson<KeyJson>(['keys', 'update', id, '--overflow', 'on'])).toMatchObject({
       id,
@@ -386,29 +393,19 @@ describe('tollgate keys and how they spend', () => {
       limit_period: null,
     });
     // The change is stored, not just printed.
-    expect(await cliJson<KeyJson[]>(['keys', 'list', accountId])).toEqual([
+    expect(await storedKeys(accountId)).toEqual([
       expect.objectContaining({
         id,
-        billing: 'subscription',
-        overflow: false,
-        limit_usd: null,
-        limit_period: null,
+        spending: { billing: 'subscription', overflow: false, limit: undefined },
       }),
     ]);
   });
 
   it('switches a subscription key back to prepaid billing, turning overflow off with it', async () => {
     const accountId = await newAccount();
-    const { id } = await cliJson<KeyJson>([
-      'keys',
-      'create',
-      accountId,
-      '--name',
-      'k',
-      '--billing',
-      'subscription',
-      '--overflow',
-    ]);
+    const { id } = await s.seedKey(accountId, {
+      spending: { billing: 'subscription', overflow: true, limit: undefined },
+    });
     // Overflow means nothing on a prepaid key, so billing alone cannot switch while it is on.
     await expectRefused(
       ['keys', 'update', id, '--billing', 'prepaid'],
@@ -422,57 +419,65 @@ describe('tollgate keys and how they spend', () => {
     });
   });
 
-  it('refuses updates that make no sense and leaves the key as it was', async () => {
-    const accountId = await newAccount();
-    const prepaid = await cliJson<KeyJson>(['keys', 'create', accountId, '--name', 'p', '--limit-usd', '4']);
-    const agent = await cliJson<KeyJson>([
-      'keys',
-      'create',
-      accountId,
-      '--name',
-      'a',
-      '--type',
-      'chat-agent',
-    ]);
-
-    await expectRefused(
-      ['keys', 'update', prepaid.id],
-      'nothing to change: give --overflow, --billing or --limit-usd',
-    );
-    await expectRefused(
-      ['keys', 'update', prepaid.id, '--overflow', 'on'],
-      'a prepaid key already spends prepaid credit',
-    );
-    await expectRefused(
-      ['keys', 'update', prepaid.id, '--overflow', 'maybe'],
-      '--overflow: expected on or off, got "maybe"',
-    );
-    await expectRefused(
-      ['keys', 'update', prepaid.id, '--limit-usd', 'lots'],
-      '--limit-usd: expected a positive amount such as 10.00 or none',
-    );
-    await expectRefused(
-      ['keys', 'update', prepaid.id, '--limit-usd', 'none', '--limit-period', 'day'],
-      '--limit-period',
-    );
-    await expectRefused(
-      ['keys', 'update', prepaid.id, '--limit-period', 'week'],
-      '--limit-period needs --limit-usd',
-    );
-    await expectRefused(
-      ['keys', 'update', agent.id, '--billing', 'subscription'],
-      '--billing applies to inference keys only',
-    );
-    await expectRefused(['keys', 'update', 'key_nope', '--overflow', 'on'], 'no key with id key_nope');
-
-    const listed = await cliJson<KeyJson[]>(['keys', 'list', accountId]);
-    expect(listed.find((k) => k.id === prepaid.id)).toMatchObject({
+  describe('refuses updates that make no sense and leaves the key as it was', () => {
+    const LIMITED: KeySpending = {
       billing: 'prepaid',
       overflow: false,
-      limit_usd: formatUsd(4_000_000),
-      limit_period: 'lifetime',
+      limit: { micros: 4_000_000, period: 'lifetime' },
+    };
+    let accountId: string;
+    let keyIds: { prepaid: string; agent: string };
+
+    beforeAll(async () => {
+      accountId = await newAccount();
+      const prepaid = await s.seedKey(accountId, { spending: LIMITED });
+      const agent = await s.seedKey(accountId, { type: 'chat_agent' });
+      keyIds = { prepaid: prepaid.id, agent: agent.id };
     });
-    expect(listed.find((k) => k.id === agent.id)).toMatchObject({ billing: 'prepaid', overflow: false });
+
+    it.each([
+      ['no change at all', 'prepaid', [], 'nothing to change: give --overflow, --billing or --limit-usd'],
+      [
+        'overflow on a prepaid key',
+        'prepaid',
+        ['--overflow', 'on'],
+        'a prepaid key already spends prepaid credit',
+      ],
+      [
+        'overflow neither on nor off',
+        'prepaid',
+        ['--overflow', 'maybe'],
+        '--overflow: expected on or off, got "maybe"',
+      ],
+      [
+        'a limit that is not an amount',
+        'prepaid',
+        ['--limit-usd', 'lots'],
+        '--limit-usd: expected a positive amount such as 10.00 or none',
+      ],
+      [
+        'a period with no limit to apply it to',
+        'prepaid',
+        ['--limit-usd', 'none', '--limit-period', 'day'],
+        '--limit-period',
+      ],
+      ['a period without a limit', 'prepaid', ['--limit-period', 'week'], '--limit-period needs --limit-usd'],
+      [
+        'subscription billing on a chat-agent key',
+        'agent',
+        ['--billing', 'subscription'],
+        '--billing applies to inference keys only',
+      ],
+    ] as const)('refuses %s', async (_name, which, flags, message) => {
+      await expectRefused(['keys', 'update', keyIds[which], ...flags], message);
+      const stored = await storedKeys(accountId);
+      expect(stored.find((k) => k.id === keyIds.prepaid)?.spending).toEqual(LIMITED);
+      expect(stored.find((k) => k.id === keyIds.agent)?.spending).toEqual(PREPAID_SPENDING);
+    });
+
+    it('refuses an unknown key', async () => {
+      await expectRefused(['keys', 'update', 'key_nope', '--overflow', 'on'], 'no key with id key_nope');
+    });
   });
 });
 
@@ -528,7 +533,7 @@ describe('tollgate credits auto-topup and topups', () => {
   ])('refuses auto-topup %j and leaves the setting as it was', async (flags, message) => {
     const accountId = await newAccount();
     await expectRefused(['credits', 'auto-topup', accountId, ...flags], message);
-    expect((await cliJson<AccountJson>(['accounts', 'show', accountId])).auto_topup).toBeNull();
+    expect(await storedAutoTopup(accountId)).toEqual(AUTO_TOPUP_OFF);
   });
 
   it('refuses auto-topup and topups for an unknown account', async () => {
@@ -571,29 +576,17 @@ describe('a subscription key through the running server', () => {
     return { status: response.status, body: (await response.json()) as ChatAnswer };
   }
 
-  const remainingOf = async (accountId: string) =>
-    parseUsd(
-      (
-        await cliJson<ShownSubscriptions>(['subscriptions', 'show', accountId])
-      ).inference!.remaining_usd.slice(1),
-    )!;
-  const balanceOf = async (accountId: string) =>
-    (await cliJson<{ balance_micros: number }>(['accounts', 'show', accountId])).balance_micros;
+  // Read in-process, as `subscriptions show` and `accounts show` read them: polled after each request.
+  const remainingOf = async (accountId: string) => (await s.balancesOf(accountId)).subscriptionRemaining;
+  const balanceOf = async (accountId: string) => (await s.balancesOf(accountId)).prepaid;
 
   it('spends the included budget, is refused naming the subscription, then overflows to prepaid once the CLI turns overflow on', async () => {
     const prepaid = 1_000_000;
     const budget = parseUsd(TINY_BUDGET_USD)!;
-    const accountId = await newAccount(formatUsd(prepaid).slice(1));
-    await cliJson(['subscriptions', 'set', accountId, '--plan', 'tiny']);
-    const { key, id: keyId } = await cliJson<KeyJson>([
-      'keys',
-      'create',
-      accountId,
-      '--name',
-      'sub',
-      '--billing',
-      'subscription',
-    ]);
+    const accountId = await s.seedAccount({ usd: formatUsd(prepaid).slice(1), plans: ['tiny'] });
+    const { key, id: keyId } = await s.seedKey(accountId, {
+      spending: { billing: 'subscription', overflow: false, limit: undefined },
+    });
     expect(await remainingOf(accountId)).toBe(budget);
 
     // Requests succeed while the budget lasts; each one's cost comes off the budget, not the balance.
@@ -654,16 +647,10 @@ describe('a subscription key through the running server', () => {
   });
   it('stops a key at its own spend limit, naming the key limit, until the CLI removes the limit', async () => {
     const accountId = await newAccount('1');
-    const { key, id: keyId } = await cliJson<KeyJson>([
-      'keys',
-      'create',
-      accountId,
-      '--name',
-      'capped',
-      '--limit-usd',
-      '0.01',
-    ]);
     const limit = parseUsd('0.01')!;
+    const { key, id: keyId } = await s.seedKey(accountId, {
+      spending: { billing: 'prepaid', overflow: false, limit: { micros: limit, period: 'lifetime' } },
+    });
     const usagesBefore = upstream.usages.length;
     let refused: Awaited<ReturnType<typeof chat>> | undefined;
     for (let i = 0; i < 20 && !refused; i++) {

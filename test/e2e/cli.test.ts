@@ -7,7 +7,9 @@ import { configYaml } from '../support/harness.js';
 
 /**
  * The `tollgate` command as an operator uses it: the built bin, run as a separate process on the
- * same SQLite database while `tollgate serve` is running.
+ * same SQLite database while `tollgate serve` is running. Accounts and keys a test only needs in
+ * place are seeded through the same services in the test's own process, so that only the commands
+ * under test spawn the CLI.
  */
 let s: CliServer;
 let dir: string;
@@ -69,24 +71,16 @@ describe('tollgate CLI beside a running server', () => {
   });
 
   it('adds credits that a running server, which already knows the balance, sees on the next request', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'topup@example.com']);
-    await cliJson(['credits', 'add', account.id, '--usd', '1.00']);
-    const { key } = await cliJson<{ key: string }>(['keys', 'create', account.id, '--name', 'k']);
+    const accountId = await s.seedAccount({ usd: '1.00' });
+    const { key } = await s.seedKey(accountId);
     expect(await get('/v1/balance', key)).toEqual({ status: 200, body: { balance_usd_cents: 100 } });
-    await cliJson(['credits', 'add', account.id, '--usd', '2.50']);
+    await cliJson(['credits', 'add', accountId, '--usd', '2.50']);
     expect(await get('/v1/balance', key)).toEqual({ status: 200, body: { balance_usd_cents: 350 } });
   });
 
   it('summarises usage by model, key or day from the usage records', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'usage@example.com']);
-    await cliJson(['credits', 'add', account.id, '--usd', '1']);
-    const { key, id: keyId } = await cliJson<{ key: string; id: string }>([
-      'keys',
-      'create',
-      account.id,
-      '--name',
-      'k',
-    ]);
+    const accountId = await s.seedAccount({ usd: '1' });
+    const { key, id: keyId } = await s.seedKey(accountId);
     for (const model of ['mistral', 'mistral', 'deepseek/deepseek-v4-flash']) {
       const response = await fetch(`${baseUrl}/v1/chat/completions`, {
         method: 'POST',
@@ -97,37 +91,31 @@ describe('tollgate CLI beside a running server', () => {
     }
     const byModel = await cliJson<
       { model: string; requests: number; completion_tokens: number; cost_micros: number }[]
-    >(['usage', account.id]);
+    >(['usage', accountId]);
     expect(byModel.map((l) => [l.model, l.requests, l.completion_tokens])).toEqual([
       ['deepseek/deepseek-v4-flash', 1, 5],
       ['mistral', 2, 10],
     ]);
-    const byKey = await cliJson<{ key: string; requests: number }[]>(['usage', account.id, '--by', 'key']);
+    const byKey = await cliJson<{ key: string; requests: number }[]>(['usage', accountId, '--by', 'key']);
     expect(byKey).toMatchObject([{ key: keyId, requests: 3 }]);
     const byDay = await cliJson<{ day: string }[]>([
       'usage',
-      account.id,
+      accountId,
       '--by',
       'day',
       '--since',
       '2020-01-01',
     ]);
     expect(byDay[0]?.day).toBe(new Date().toISOString().slice(0, 10));
-    expect(await cliJson(['usage', account.id, '--since', '2999-01-01'])).toEqual([]);
-    expect((await cli(['usage', account.id, '--by', 'colour'])).stderr).toMatch(
-      /--by: expected model, key or day/,
-    );
-    expect((await cli(['usage', account.id, '--since', 'yesterday'])).stderr).toMatch(
-      /--since: expected a date/,
-    );
+    expect(await cliJson(['usage', accountId, '--since', '2999-01-01'])).toEqual([]);
   });
 
   it('creates chat-agent keys with their own prefix', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'agent@example.com']);
+    const accountId = await s.seedAccount();
     const created = await cliJson<{ key: string; type: string }>([
       'keys',
       'create',
-      account.id,
+      accountId,
       '--name',
       'bot',
       '--type',
@@ -138,17 +126,17 @@ describe('tollgate CLI beside a running server', () => {
   });
 
   it('suspends and unsuspends an account, which the server sees on the next request', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'sus@example.com']);
-    const { key } = await cliJson<{ key: string }>(['keys', 'create', account.id, '--name', 'k']);
-    expect((await cliJson<{ status: string }>(['accounts', 'suspend', account.id])).status).toBe('suspended');
+    const accountId = await s.seedAccount();
+    const { key } = await s.seedKey(accountId);
+    expect((await cliJson<{ status: string }>(['accounts', 'suspend', accountId])).status).toBe('suspended');
     expect((await get('/v1/models', key)).status).toBe(403);
-    await cliJson(['accounts', 'unsuspend', account.id]);
+    await cliJson(['accounts', 'unsuspend', accountId]);
     expect((await get('/v1/models', key)).status).toBe(200);
   });
 
   it('prints a human-readable key once, with a warning that it will not be shown again', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'human@example.com']);
-    const result = await cli(['keys', 'create', account.id, '--name', 'ci']);
+    const accountId = await s.seedAccount();
+    const result = await cli(['keys', 'create', accountId, '--name', 'ci']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/llmbase_[0-9A-Za-z]{28}/);
     expect(result.stdout).toContain('only time');
@@ -167,6 +155,8 @@ describe('tollgate CLI beside a running server', () => {
     [['accounts', 'create', '--email', 'not-an-email'], /not an email address/],
     [['accounts', 'create'], /required option '--email <email>' not specified/],
     [['accounts', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['usage', 'acct_x', '--by', 'colour'], /--by: expected model, key or day/],
+    [['usage', 'acct_x', '--since', 'yesterday'], /--since: expected a date/],
   ])('refuses bad input %j with a clear message and a non-zero exit', async (args, message) => {
     const result = await cli(args);
     expect(result.code).not.toBe(0);
@@ -181,8 +171,8 @@ describe('tollgate CLI beside a running server', () => {
   });
 
   it('refuses to create keys without the hashing secret, naming the variable', async () => {
-    const account = await cliJson<{ id: string }>(['accounts', 'create', '--email', 'nosecret@example.com']);
-    const result = await cli(['keys', 'create', account.id, '--name', 'x'], { TOLLGATE_KEY_SECRET: '' });
+    const accountId = await s.seedAccount();
+    const result = await cli(['keys', 'create', accountId, '--name', 'x'], { TOLLGATE_KEY_SECRET: '' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('TOLLGATE_KEY_SECRET');
   });

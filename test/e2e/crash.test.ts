@@ -1,11 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-openai-upstream.js';
 import { configYaml, TEST_KEY_SECRET } from '../support/harness.js';
+import { seedAccount, seedKey } from '../support/services-beside-server.js';
 
 /**
  * The server is killed with SIGKILL under load. Every response a client received complete must be
@@ -36,14 +38,9 @@ describe('a server killed with SIGKILL under load', () => {
       TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
       PORT: '0',
     };
-    const cli = (...args: string[]) =>
-      JSON.parse(execFileSync('node', [BIN, ...args, '--json'], { env, cwd: dir }).toString()) as {
-        id: string;
-        key: string;
-      };
-    const account = cli('accounts', 'create', '--email', 'crash@example.com');
-    cli('credits', 'add', account.id, '--usd', '100');
-    const { key } = cli('keys', 'create', account.id, '--name', 'crash');
+    const config = loadConfig(path.join(dir, 'tollgate.yaml'), env);
+    const accountId = await seedAccount(config, { usd: '100', email: 'crash@example.com' });
+    const { key } = await seedKey(config, accountId, { name: 'crash' });
 
     const serve = () => {
       const server: ChildProcess = spawn('node', [BIN, 'serve'], {
@@ -65,9 +62,15 @@ describe('a server killed with SIGKILL under load', () => {
     const first = serve();
     const baseUrl = await first.listening;
 
+    // The kill comes once enough requests have completed, not after a fixed time, so that a busy
+    // machine only makes the test slower; 16 clients keep requests in flight when it comes.
     const completed: string[] = [];
     let killed = false;
-    const deadline = Date.now() + 3_000;
+    let enough: () => void = () => {};
+    const enoughCompleted = new Promise<void>((resolve) => {
+      enough = resolve;
+    });
+    const deadline = Date.now() + 30_000;
     const worker = async () => {
       while (!killed && Date.now() < deadline) {
         try {
@@ -81,15 +84,17 @@ describe('a server killed with SIGKILL under load', () => {
             }),
           });
           const body = (await response.json()) as { usage?: unknown };
-          if (response.status === 200 && body.usage)
+          if (response.status === 200 && body.usage) {
             completed.push(response.headers.get('x-request-id') ?? '');
+            if (completed.length > 60) enough();
+          }
         } catch {
           // The connection died with the server: this request was never complete for its client.
         }
       }
     };
     const workers = Array.from({ length: 16 }, worker);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await Promise.race([enoughCompleted, Promise.all(workers)]);
     first.server.kill('SIGKILL');
     killed = true;
     await Promise.all(workers);
@@ -114,12 +119,12 @@ describe('a server killed with SIGKILL under load', () => {
       expect(missing).toEqual([]);
       const { sum } = db
         .prepare('SELECT SUM(amount_micros) AS sum FROM ledger_entries WHERE account_id = ?')
-        .get(account.id) as {
+        .get(accountId) as {
         sum: number;
       };
       const { available } = db
         .prepare('SELECT available_micros AS available FROM accounts WHERE id = ?')
-        .get(account.id) as {
+        .get(accountId) as {
         available: number;
       };
       expect(sum).toBe(available);

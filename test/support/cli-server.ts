@@ -2,8 +2,18 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Config, loadConfig } from '../../src/config/load-config.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-openai-upstream.js';
 import { configYaml, TEST_KEY_SECRET } from './harness.js';
+import {
+  balancesOf,
+  type SeedAccountOptions,
+  type SeedKeyOptions,
+  type ServicesBesideServer,
+  seedAccount,
+  seedKey,
+  withServicesBesideServer,
+} from './services-beside-server.js';
 
 /** The built bin, as an operator runs it. */
 export const BIN = path.resolve('bin/tollgate.js');
@@ -21,9 +31,17 @@ export interface CliServer {
   readonly upstream: FakeUpstream;
   readonly server: ChildProcess;
   readonly baseUrl: string;
+  /** The configuration the server and the CLI read, as loaded with their environment. */
+  readonly config: Config;
   cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
   /** Runs a command with --json and parses its output; throws when it fails. */
   cliJson<T>(args: string[]): Promise<T>;
+  /** Seeds through the services in this process, for tests whose subject is not the CLI. */
+  seedAccount(options?: SeedAccountOptions): Promise<string>;
+  seedKey(accountId: string, options?: SeedKeyOptions): Promise<{ id: string; key: string }>;
+  balancesOf(accountId: string): Promise<{ prepaid: number; subscriptionRemaining: number | undefined }>;
+  /** Reads (or writes) through the services in this process, as the CLI would, without a process. */
+  services<T>(work: (services: ServicesBesideServer) => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +59,7 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
     TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
     PORT: '0',
   };
+  const config = loadConfig(path.join(dir, 'tollgate.yaml'), env);
   const server = spawn('node', [BIN, 'serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     let seen = '';
@@ -69,12 +88,17 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
     upstream,
     server,
     baseUrl,
+    config,
     cli,
     async cliJson<T>(args: string[]): Promise<T> {
       const result = await cli([...args, '--json']);
       if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} failed: ${result.stderr}`);
       return JSON.parse(result.stdout) as T;
     },
+    seedAccount: (options) => seedAccount(config, options),
+    seedKey: (accountId, options) => seedKey(config, accountId, options),
+    balancesOf: (accountId) => balancesOf(config, accountId),
+    services: (work) => withServicesBesideServer(config, work),
     async stop() {
       if (server.exitCode === null) {
         server.kill('SIGTERM');

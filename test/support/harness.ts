@@ -226,7 +226,7 @@ export function bearer(key: string): { authorization: string } {
 }
 
 /** Polls until `check` passes or the bound runs out; for effects that land just after a response. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
