@@ -57,8 +57,6 @@ export interface TollgateOverrides {
   readonly logStream?: DestinationStream;
 }
 
-/** Abandoned holds are looked for this often; each is released once its TTL has passed. */
-const HOLD_SWEEP_INTERVAL_MS = 30_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The composition root: configuration → stores → services → HTTP app. */
@@ -133,7 +131,7 @@ export async function createTollgate(
     id,
     forgetKeys,
   );
-  const billing = new Billing(ledger, plans, clock, id, config.holdTtlSeconds * 1000);
+  const billing = new Billing(ledger, plans, clock, id);
 
   // Asynchronous stdout: while one write is in flight, later lines are coalesced into the next,
   // so a busy server makes one write for many log lines instead of one write per request.
@@ -169,6 +167,7 @@ export async function createTollgate(
     },
   );
   uses.start();
+  for (const deprecation of config.deprecations) app.log.warn({ config: config.sourcePath }, deprecation);
   if (opened?.replayed)
     app.log.warn({ batches: opened.replayed }, 'committed settlements the last run had only journaled');
   return wire(
@@ -176,7 +175,6 @@ export async function createTollgate(
     config,
     { accounts, keys, subscriptions, ledger },
     {
-      sweep: () => ledger.releaseExpired(clock.now()),
       close: async () => {
         await uses.stop();
         ledger.close();
@@ -193,21 +191,13 @@ function wire(
   app: FastifyInstance,
   config: Config,
   services: Tollgate['services'],
-  parts: { sweep: () => Promise<number>; close: () => Promise<void> },
+  parts: { close: () => Promise<void> },
 ): Tollgate {
-  const sweeper = setInterval(() => {
-    parts.sweep().then(
-      (released) => released > 0 && app.log.warn({ released }, 'released expired holds'),
-      (error: unknown) => app.log.error({ err: error }, 'hold sweep failed'),
-    );
-  }, HOLD_SWEEP_INTERVAL_MS);
-  sweeper.unref();
   return {
     app,
     services,
     listen: () => app.listen({ host: config.server.host, port: config.server.port }),
     async close() {
-      clearInterval(sweeper);
       // Requests in flight get a grace period to finish; connections still open after it are cut.
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       force.unref();

@@ -64,7 +64,7 @@ describe('parseConfig with a valid file', () => {
     expect(config.brand).toBe('llmbase');
   });
 
-  it('fills in the server, database and billing defaults', () => {
+  it('fills in the server and database defaults', () => {
     expect(config.server).toEqual({
       host: '127.0.0.1',
       port: 8080,
@@ -74,7 +74,7 @@ describe('parseConfig with a valid file', () => {
       accessLog: false,
     });
     expect(config.databasePath).toBe('./data/tollgate.db');
-    expect(config.holdTtlSeconds).toBe(3_600);
+    expect(config.deprecations).toEqual([]);
   });
 
   it('converts prices in USD per million, numbers or strings, to integer micro-USD per million', () => {
@@ -140,7 +140,7 @@ describe('parseConfig with a valid file', () => {
         endpoints: [{ baseUrl: 'http://127.0.0.1:11434/v1', apiKeyEnv: undefined, weight: 1 }],
         maxConnections: 256,
         quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: 'max_tokens' },
-        timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000 },
+        timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000, totalMs: 600_000 },
         promptOverheadTokens: 0,
       },
       {
@@ -151,7 +151,7 @@ describe('parseConfig with a valid file', () => {
         endpoints: [{ baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY', weight: 1 }],
         maxConnections: 32,
         quirks: { unknownFields: 'pass', streamUsage: true, maxTokensField: 'max_tokens' },
-        timeouts: { connectMs: 1_000, firstByteMs: 120_000, idleMs: 120_000 },
+        timeouts: { connectMs: 1_000, firstByteMs: 120_000, idleMs: 120_000, totalMs: 600_000 },
         promptOverheadTokens: 0,
       },
     ]);
@@ -215,8 +215,6 @@ server:
   access_log: true
 database:
   url: sqlite:/var/lib/tollgate/db.sqlite
-billing:
-  hold_ttl_seconds: 600
 `;
     const parsed = parseConfig(text, 'f', {});
     expect(parsed.server).toEqual({
@@ -228,7 +226,22 @@ billing:
       accessLog: true,
     });
     expect(parsed.databasePath).toBe('/var/lib/tollgate/db.sqlite');
-    expect(parsed.holdTtlSeconds).toBe(600);
+  });
+
+  it('still accepts the retired billing.hold_ttl_seconds, and names it as ignored', () => {
+    const parsed = parseConfig(`${VALID}billing:\n  hold_ttl_seconds: 600\n`, 'f', {});
+    expect(parsed.deprecations).toHaveLength(1);
+    expect(parsed.deprecations[0]).toMatch(/^billing\.hold_ttl_seconds is ignored/);
+    expect(parsed.deprecations[0]).toContain('timeouts.total_ms');
+  });
+
+  it("reads a provider's total deadline", () => {
+    const parsed = parseConfig(
+      VALID.replace('connect_ms: 1000', 'connect_ms: 1000\n      total_ms: 90000'),
+      'f',
+      {},
+    );
+    expect(parsed.providers[1]?.timeouts.totalMs).toBe(90_000);
   });
 
   it('loads the example configuration shipped with the repository', () => {
@@ -272,7 +285,11 @@ describe('parseConfig with a bad file', () => {
       'providers[1].timeouts.connect_ms',
     ],
     ['a bad log level', `${VALID}server:\n  log_level: verbose\n`, 'server.log_level'],
-    ['a hold TTL under a minute', `${VALID}billing:\n  hold_ttl_seconds: 5\n`, 'billing.hold_ttl_seconds'],
+    [
+      'a total deadline of zero',
+      VALID.replace('connect_ms: 1000', 'total_ms: 0'),
+      'providers[1].timeouts.total_ms',
+    ],
     ['a database that is not SQLite', `${VALID}database:\n  url: postgres://x\n`, 'database.url'],
     ['no models', VALID.replace(/models:[\s\S]*$/, 'models: []\n'), 'models'],
     [

@@ -27,7 +27,13 @@ export interface ProviderConfig {
   /** Where requests go, shared out by weight: the provider's own base URL and key unless listed. */
   readonly endpoints: readonly Endpoint[];
   readonly maxConnections: number;
-  readonly timeouts: { readonly connectMs: number; readonly firstByteMs: number; readonly idleMs: number };
+  readonly timeouts: {
+    readonly connectMs: number;
+    readonly firstByteMs: number;
+    readonly idleMs: number;
+    /** One attempt's whole time, from sending the request to the answer's last byte. */
+    readonly totalMs: number;
+  };
   readonly quirks: OpenAiQuirks;
   /** Tokens the provider adds to every prompt on its side (Anthropic's tool-use system prompt). */
   readonly promptOverheadTokens: number;
@@ -88,7 +94,8 @@ export interface Config {
     readonly accessLog: boolean;
   };
   readonly databasePath: string;
-  readonly holdTtlSeconds: number;
+  /** Settings the file gives that no longer do anything: logged as warnings at start-up. */
+  readonly deprecations: readonly string[];
   readonly routing: RoutingPolicy;
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
@@ -199,6 +206,16 @@ function toModel(m: ConfigFile['models'][number], overheadOf: ReadonlyMap<string
   };
 }
 
+function deprecationsOf(file: ConfigFile): string[] {
+  const found: string[] = [];
+  if (file.billing.hold_ttl_seconds !== undefined) {
+    found.push(
+      'billing.hold_ttl_seconds is ignored and can be removed: a hold now lasts exactly as long as its request, and providers[].timeouts.total_ms bounds how long a request may run',
+    );
+  }
+  return found;
+}
+
 function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv): Config {
   const port = env.PORT === undefined ? file.server.port : Number(env.PORT);
   if (
@@ -230,7 +247,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       accessLog: file.server.access_log,
     },
     databasePath: databaseUrl.slice('sqlite:'.length),
-    holdTtlSeconds: file.billing.hold_ttl_seconds,
+    deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({
       id: p.id,
       type: p.type,
@@ -246,6 +263,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
         connectMs: p.timeouts.connect_ms,
         firstByteMs: p.timeouts.first_byte_ms,
         idleMs: p.timeouts.idle_ms,
+        totalMs: p.timeouts.total_ms,
       },
       quirks: {
         unknownFields: p.unknown_fields,

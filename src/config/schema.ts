@@ -15,6 +15,9 @@ const timeouts = z.strictObject({
   connect_ms: z.number().int().positive().default(5_000),
   first_byte_ms: z.number().int().positive().default(120_000),
   idle_ms: z.number().int().positive().default(120_000),
+  // From sending the request to the last byte of the answer: idle_ms resets on every chunk, so only
+  // this bounds a request that keeps trickling. OpenAI's own SDKs give up after 10 minutes.
+  total_ms: z.number().int().positive().default(600_000),
 });
 
 const provider = z.strictObject({
@@ -172,7 +175,9 @@ export const configFileSchema = z
       .prefault({}),
     billing: z
       .strictObject({
-        hold_ttl_seconds: z.number().int().min(60).default(3_600),
+        // No longer used: a hold lasts as long as its request. Still accepted, so that an existing
+        // file keeps working; start-up logs a warning naming it (DEPRECATED_KEYS).
+        hold_ttl_seconds: z.number().optional(),
       })
       .prefault({}),
     routing: z

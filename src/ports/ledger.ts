@@ -7,7 +7,6 @@ export interface HoldToPlace {
   readonly requestId: string;
   readonly scope: SpendScope;
   readonly now: number;
-  readonly expiresAt: number;
 }
 
 /**
@@ -19,8 +18,11 @@ export type HoldDecision = (usage: PoolUsage) => readonly PoolPart[] | undefined
 export type PlaceOutcome = 'placed' | 'refused' | 'unknown-account';
 
 export interface Settlement {
-  /** False when the hold was no longer open (released by the sweeper): nothing was charged. */
-  readonly settled: boolean;
+  /**
+   * False when the hold was no longer open. The charge is collected all the same, from the
+   * account's prepaid credit (the pools the hold drew on are no longer known), and recorded.
+   */
+  readonly holdWasOpen: boolean;
   /** What each pool was charged, in waterfall order. */
   readonly charged: readonly PoolPart[];
 }
@@ -96,7 +98,5 @@ export interface Ledger {
   settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement>;
   /** Gives the whole hold back; false if the hold was no longer open. */
   release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean>;
-  /** Releases holds whose request died without settling (a crash, a hung upstream). */
-  releaseExpired(now: number): Promise<number>;
   entries(accountId: string): Promise<LedgerEntry[]>;
 }

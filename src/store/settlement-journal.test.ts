@@ -91,9 +91,7 @@ describe('the settlement journal', () => {
   async function settleOne(requestId: string, charge: number): Promise<{ answered: Promise<void> }> {
     const holdId = newId('hold');
     const now = Date.now();
-    await ledger.placeHold({ id: holdId, requestId, scope, now, expiresAt: now + 60_000 }, () => [
-      { pool: 'prepaid', amount: 1_000 },
-    ]);
+    await ledger.placeHold({ id: holdId, requestId, scope, now }, () => [{ pool: 'prepaid', amount: 1_000 }]);
     return {
       answered: ledger.settle(holdId, charge, usageFacts(requestId, USER_AGENT)).then(() => undefined),
     };

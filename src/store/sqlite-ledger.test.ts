@@ -51,10 +51,9 @@ describe('SqliteLedger group commit', () => {
   async function hold(amount: number): Promise<string> {
     const id = newId('hold');
     const now = Date.now();
-    const outcome = await ledger.placeHold(
-      { id, requestId: newId('req'), scope, now, expiresAt: now + 60_000 },
-      () => [{ pool: 'prepaid', amount }],
-    );
+    const outcome = await ledger.placeHold({ id, requestId: newId('req'), scope, now }, () => [
+      { pool: 'prepaid', amount },
+    ]);
     expect(outcome).toBe('placed');
     return id;
   }

@@ -28,8 +28,10 @@ import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
  * memory cannot be raced; a SQLite database is served by one Tollgate process (server-lock.ts;
  * scale-out is PostgreSQL's job).
  *
- * A hold lives in memory while its request runs. When the request settles or is released, its
- * hold, settlement and release entries (one triple per pool it drew on) are queued together, and
+ * A hold lives in memory while its request runs, and ends only with it: nothing expires a hold in
+ * flight, so no request outlives its hold (providers' `timeouts.total_ms` bounds a request). When
+ * the request settles or is released, its hold, settlement and release entries (one triple per
+ * pool it drew on) are queued together, and
  * once the requests ending over a few event-loop turns have gathered (flushWhenGathered) the queue
  * is written in one transaction (multi-row INSERTs, one UPDATE per account) and committed: group
  * commit. Timed inside the server, a commit costs about 80 µs of its own plus about 14 µs a request
@@ -48,9 +50,7 @@ import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
  * Plain SQL over prepared statements rather than Kysely here: measured, building and awaiting the
  * same queries through Kysely cost about three times the SQLite work itself. Kysely owns the schema.
  */
-interface OpenHold extends HeldRequest {
-  readonly expiresAt: number;
-}
+type OpenHold = HeldRequest;
 
 interface Waiter {
   resolve(): void;
@@ -194,13 +194,13 @@ export class SqliteLedger implements Ledger {
       this.addTo(this.reserved, scope.accountId, prepaid);
     }
     this.spend.reserve(scope, hold.now, parts, amount);
-    this.holds.set(hold.id, { scope, parts, amount, placedAt: hold.now, expiresAt: hold.expiresAt });
+    this.holds.set(hold.id, { scope, parts, amount, placedAt: hold.now });
     return 'placed';
   }
 
   async settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement> {
     const hold = this.closeHold(holdId);
-    if (!hold) return { settled: false, charged: [] };
+    if (!hold) return this.settleWithoutHold(holdId, charge, usage);
     // Never more than was held: the hold was the promise that the pools could pay.
     const charged = splitCharge(hold.parts, Math.min(charge, hold.amount));
     const { accountId } = hold.scope;
@@ -218,7 +218,7 @@ export class SqliteLedger implements Ledger {
     this.queuedUsage.push(usageRow(usage, total, pools));
     if (prepaidCharged > 0) this.askForTopup(accountId, usage.createdAt);
     await this.durable();
-    return { settled: true, charged };
+    return { holdWasOpen: true, charged };
   }
 
   async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
@@ -230,13 +230,6 @@ export class SqliteLedger implements Ledger {
     if (usage) this.queuedUsage.push(usageRow(usage, usage.costMicros, usage.pools ?? {}));
     await this.durable();
     return true;
-  }
-
-  async releaseExpired(now: number): Promise<number> {
-    const expired = [...this.holds].filter(([, hold]) => hold.expiresAt < now).map(([id]) => id);
-    let released = 0;
-    for (const id of expired) if (await this.release(id, undefined, now)) released++;
-    return released;
   }
 
   async entries(accountId: string): Promise<LedgerEntry[]> {
@@ -425,6 +418,35 @@ export class SqliteLedger implements Ledger {
     }
     this.commitGroup(true);
   };
+
+  /**
+   * A settlement whose hold is no longer open: the request was served, so it is charged and
+   * recorded all the same, never dropped. The pools the hold drew on went with it, so the whole
+   * charge goes to the account's prepaid credit, against a hold of zero.
+   */
+  private async settleWithoutHold(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement> {
+    const scope: SpendScope = {
+      accountId: usage.accountId,
+      keyId: usage.keyId,
+      keyLimit: undefined,
+      primary: undefined,
+      prepaid: true,
+    };
+    const nothingHeld: OpenHold = {
+      scope,
+      parts: [{ pool: 'prepaid', amount: 0 }],
+      amount: 0,
+      placedAt: usage.createdAt,
+    };
+    const charged: PoolPart[] = [{ pool: 'prepaid', amount: charge }];
+    this.change(usage.accountId, -charge, -charge);
+    this.spend.settle(scope, nothingHeld.placedAt, nothingHeld.parts, 0, charged);
+    this.queueTriples(holdId, nothingHeld, charged, usage.createdAt);
+    this.queuedUsage.push(usageRow(usage, charge, { prepaid: charge }));
+    if (charge > 0) this.askForTopup(usage.accountId, usage.createdAt);
+    await this.durable();
+    return { holdWasOpen: false, charged };
+  }
 
   private closeHold(holdId: string): OpenHold | undefined {
     const hold = this.holds.get(holdId);

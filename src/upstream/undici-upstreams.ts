@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { type Dispatcher, errors, Pool } from 'undici';
 import type { ProviderConfig } from '../config/load-config.js';
@@ -18,6 +19,8 @@ interface Provider {
   readonly format: ChatWireFormat;
   readonly targets: readonly Target[];
   readonly totalWeight: number;
+  /** `timeouts.total_ms`: from sending a request to the last byte of its answer. */
+  readonly totalMs: number;
 }
 
 function formatOf(config: ProviderConfig): ChatWireFormat {
@@ -45,6 +48,33 @@ function toFailure(error: unknown): UpstreamFailure {
   if (TIMEOUT_CODES.has(code)) return new UpstreamFailure('timeout', code);
   if (error instanceof errors.RequestAbortedError) return new UpstreamFailure('unavailable', 'aborted');
   return new UpstreamFailure('unavailable', code || 'connection failed');
+}
+
+/**
+ * One request's total deadline, as the signal undici watches: when it fires, undici ends the
+ * request wherever it is (queued, waiting for headers, or mid-body) with `reason`, which reaches
+ * the reader as an UpstreamFailure of kind timeout. idle_ms resets on every chunk, so without this
+ * an answer that keeps trickling would never end. An EventEmitter rather than an AbortController:
+ * undici takes either, and an AbortController with its listener cost about 40 µs here, this
+ * about 1.5 µs with its timer.
+ */
+class TotalDeadline extends EventEmitter {
+  aborted = false;
+  reason: UpstreamFailure | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    super();
+    this.timer = setTimeout(expire, ms, this);
+  }
+
+  readonly end = (): void => clearTimeout(this.timer);
+}
+
+function expire(deadline: TotalDeadline): void {
+  deadline.aborted = true;
+  deadline.reason = new UpstreamFailure('timeout', 'total deadline (timeouts.total_ms) passed');
+  deadline.emit('abort');
 }
 
 /**
@@ -104,9 +134,14 @@ class UndiciResponse implements UpstreamResponse {
   readonly status: number;
   readonly headers: UpstreamResponse['headers'];
 
-  constructor(private readonly response: Dispatcher.ResponseData) {
+  constructor(
+    private readonly response: Dispatcher.ResponseData,
+    deadline: TotalDeadline,
+  ) {
     this.status = response.statusCode;
     this.headers = response.headers;
+    // However the body ends (read to the end, failed, or aborted), its deadline goes with it.
+    response.body.once('close', deadline.end);
   }
 
   /** Built on first use: an answer read whole with readAll never iterates its body. */
@@ -158,6 +193,7 @@ export class UndiciUpstreams implements Upstreams {
         format: formatOf(config),
         targets,
         totalWeight: targets.reduce((total, t) => total + t.weight, 0),
+        totalMs: config.timeouts.totalMs,
       });
     }
   }
@@ -195,15 +231,18 @@ export class UndiciUpstreams implements Upstreams {
     const provider = this.providers.get(providerId);
     if (!provider) throw new UpstreamFailure('unavailable', `no provider ${providerId}`);
     const target = this.pick(provider);
+    const deadline = new TotalDeadline(provider.totalMs);
     try {
       const response = await target.pool.request({
         method: 'POST',
         path: target.basePath + path,
         headers: target.headers,
         body,
+        signal: deadline,
       });
-      return new UndiciResponse(response);
+      return new UndiciResponse(response, deadline);
     } catch (error) {
+      deadline.end();
       throw toFailure(error);
     }
   }

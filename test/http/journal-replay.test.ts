@@ -24,10 +24,9 @@ describe('a server started on the files a crashed server left', () => {
     const { ledger } = first.tollgate.services;
     const now = Date.now();
     const scope = { accountId, keyId, keyLimit: undefined, primary: undefined, prepaid: true };
-    await ledger.placeHold(
-      { id: 'hold_replayed', requestId: 'req_replayed', scope, now, expiresAt: now + 60_000 },
-      () => [{ pool: 'prepaid', amount: 5_000 }],
-    );
+    await ledger.placeHold({ id: 'hold_replayed', requestId: 'req_replayed', scope, now }, () => [
+      { pool: 'prepaid', amount: 5_000 },
+    ]);
     const crashed = path.join(dir, 'crashed.db');
     // Answered: the files as they are at this instant are what SIGKILL would leave.
     await ledger

@@ -45,7 +45,6 @@ export class Billing {
     private readonly plans: PlanCatalogue,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
-    private readonly holdTtlMs: number,
   ) {}
 
   async admit(request: AdmitRequest): Promise<Admission> {
@@ -54,15 +53,12 @@ export class Billing {
     const id = this.newId('hold');
     // Filled in by the decision, which the ledger runs inside its atomic step.
     const decided: { plan?: WaterfallPlan; usage?: PoolUsage } = {};
-    const outcome = await this.ledger.placeHold(
-      { id, requestId: request.requestId, scope, now, expiresAt: now + this.holdTtlMs },
-      (usage) => {
-        const plan = planWaterfall(request, roomOf(scope, usage));
-        decided.plan = plan;
-        decided.usage = usage;
-        return plan.kind === 'hold' ? plan.parts : undefined;
-      },
-    );
+    const outcome = await this.ledger.placeHold({ id, requestId: request.requestId, scope, now }, (usage) => {
+      const plan = planWaterfall(request, roomOf(scope, usage));
+      decided.plan = plan;
+      decided.usage = usage;
+      return plan.kind === 'hold' ? plan.parts : undefined;
+    });
     const { plan, usage } = decided;
     if (outcome === 'placed' && plan?.kind === 'hold') {
       return { ok: true, hold: { id, amount: plan.holdMicros, maxTokens: plan.maxTokens } };
@@ -87,8 +83,8 @@ export class Billing {
   /** Charges the real cost (never more than the hold) pool by pool, and releases the rest, with the usage record. */
   async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: UsageFacts) {
     const cost = costOf(price, usage);
-    const { settled } = await this.ledger.settle(hold.id, cost, record);
-    return { settled, cost: Math.min(cost, hold.amount) };
+    const { holdWasOpen } = await this.ledger.settle(hold.id, cost, record);
+    return { holdWasOpen, cost: holdWasOpen ? Math.min(cost, hold.amount) : cost };
   }
 
   async release(hold: Hold, record: UsageRecord | undefined): Promise<void> {

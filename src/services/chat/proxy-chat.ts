@@ -206,13 +206,17 @@ export class ChatCompletions {
         "the provider wrote more output than the limit it was sent: check the provider's max_tokens_field",
       );
     }
-    const { settled } = await this.billing.settle(
+    const { holdWasOpen } = await this.billing.settle(
       call.hold,
       call.deployment.price,
       usage,
       this.record(call, status, call.deployment, usage, source),
     );
-    if (!settled) this.log.warn({ holdId: call.hold.id }, 'hold was already closed when the request settled');
+    if (!holdWasOpen)
+      this.log.warn(
+        { requestId: call.context.requestId, holdId: call.hold.id },
+        'hold was already closed when the request settled: charged to prepaid credit',
+      );
   }
 
   private async refuse(call: BilledCall | ServedCall, mapped: Failure, cause: unknown): Promise<Failure> {
