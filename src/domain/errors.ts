@@ -53,6 +53,16 @@ export const ERROR_CATALOGUE = {
     type: 'invalid_request_error',
     message: 'The request body is too large.',
   },
+  request_headers_too_large: {
+    status: 431,
+    type: 'invalid_request_error',
+    message: 'The request headers are too large.',
+  },
+  request_timeout: {
+    status: 408,
+    type: 'invalid_request_error',
+    message: 'The request was not received in time.',
+  },
   model_not_found: {
     status: 404,
     type: 'invalid_request_error',

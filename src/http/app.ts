@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { sendFailure } from './error-envelope.js';
-import { installErrorHandling, unknownUrl } from './error-handler.js';
+import { clientErrorHandler, installErrorHandling, unknownUrl } from './error-handler.js';
+import { installJsonBody } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { agentsApi } from './routes/agents/index.js';
 import { type ApiDeps, inferenceApi } from './routes/v1/index.js';
@@ -61,6 +62,7 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
     return503OnClosing: true,
+    clientErrorHandler: clientErrorHandler(options.newRequestId),
   });
   app.decorateRequest('principal', null);
   // A callback hook, not an async one: no promise per request for a header.
@@ -81,6 +83,7 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
       );
     });
   installErrorHandling(app, options.bodyLimitBytes);
+  installJsonBody(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   for (const path of options.basePaths.inference) app.register(inferenceApi, { prefix: path, path, ...deps });
   for (const path of options.basePaths.agents) app.register(agentsApi, { prefix: path, path, ...deps });
