@@ -4,6 +4,7 @@ import type { Config } from './config/load-config.js';
 import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from './crypto/system.js';
+import { secretRedactor } from './domain/redact-secrets.js';
 import { buildApp, loggerOptions } from './http/app.js';
 import type { Ledger } from './ports/ledger.js';
 import type { Clock } from './ports/system.js';
@@ -97,12 +98,14 @@ export async function createTollgate(
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
+  const redact = secretRedactor([...providerKeys.values(), keySecret]);
   const caller = {
     upstreams,
     health: new DeploymentHealth(config.routing, clock),
     policy: config.routing,
     clock,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    redact,
   };
   const hasher = new HmacKeyHasher(keySecret);
   const plans = new PlanCatalogue(config.plans);
@@ -147,7 +150,7 @@ export async function createTollgate(
     {
       bodyLimitBytes: config.server.bodyLimitBytes,
       trustProxy: config.server.trustProxy,
-      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream),
+      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream, redact),
       newRequestId: () => newId('req', cryptoRandom),
       accessLog: overrides.accessLog ?? config.server.accessLog,
       basePaths: {

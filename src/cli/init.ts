@@ -19,7 +19,8 @@ export function registerInitCommand(program: Command): void {
     .action(() => {
       const file = envFilePath(process.env);
       if (process.env[KEY_SECRET_ENV] || existsSync(file)) return;
-      mkdirSync(path.dirname(file), { recursive: true });
+      // The database goes beside it: the directory is private from the start (open-database.ts).
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       writeFileSync(
         file,
         `# Written by "tollgate init". Keep it secret; losing it invalidates every API key.\n${KEY_SECRET_ENV}=${randomBytes(32).toString('hex')}\n`,

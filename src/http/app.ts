@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { type Redact, redactNothing } from '../domain/redact-secrets.js';
 import { sendFailure } from './error-envelope.js';
 import { clientErrorHandler, installErrorHandling, unknownUrl } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
@@ -26,10 +27,20 @@ function pathOnly(url: string): string {
   return at === -1 ? url : url.slice(0, at);
 }
 
-export function loggerOptions(level: string, stream?: DestinationStream): LoggerOptions {
+/**
+ * Logs never carry a key: the Authorization header and key fields are cut by path, and `redact`
+ * removes the configured secrets' exact values from every finished line, wherever they appear
+ * (an error message quoting a provider's answer, say).
+ */
+export function loggerOptions(
+  level: string,
+  stream?: DestinationStream,
+  redact: Redact = redactNothing,
+): LoggerOptions {
   return {
     level,
     ...(stream ? { stream } : {}),
+    ...(redact === redactNothing ? {} : { hooks: { streamWrite: redact } }),
     redact: {
       paths: [
         'req.headers.authorization',

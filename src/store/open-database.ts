@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
@@ -28,13 +28,23 @@ export interface OpenDatabase {
 }
 
 /**
+ * The database holds every key's hash and every account's money: the directory is created 0700 and
+ * the file 0600 before SQLite opens it, and SQLite gives the -wal and -shm files it creates the
+ * database's own mode. Existing files and directories keep the mode they have.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+}
+
+/**
  * Opens the SQLite database with WAL, so the CLI can write while the server runs, and
  * synchronous=NORMAL: a commit is durable against a crash of the process (the case that matters
  * for "a request the client saw complete is in the ledger"), and only an OS crash could lose the
  * last commits. busy_timeout lets a writer wait for another process's short transaction.
  */
 export async function openSqlite(file: string): Promise<OpenDatabase> {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivately(file);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

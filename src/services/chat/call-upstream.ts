@@ -1,6 +1,7 @@
 import type { Deployment, RoutingPolicy } from '../../config/load-config.js';
 import type { Failure } from '../../domain/errors.js';
 import { failure } from '../../domain/errors.js';
+import type { Redact } from '../../domain/redact-secrets.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
@@ -24,6 +25,8 @@ export interface UpstreamCaller {
   readonly policy: RoutingPolicy;
   readonly clock: Clock;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Removes the configured provider keys from what a provider's error says. */
+  readonly redact: Redact;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function callWithFallback(
       return { ok: true, deployment, format, response };
     }
     const text = await response.readAll(MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
-    last = mapUpstreamStatus(response.status, text.toString('utf8'));
+    last = mapUpstreamStatus(response.status, text.toString('utf8'), caller.redact);
     if (!retryable(response.status)) return { ok: false, failure: last, attempts: repeats.size };
     caller.health.failed(deployment);
     providerWait = retryAfterMs(response.headers, caller.clock.now());
