@@ -59,6 +59,13 @@ export interface TollgateOverrides {
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * While shutting down, how often connections that went idle are closed. Node closes the idle ones
+ * when the server stops listening, but a connection whose request was in flight then stays open as
+ * a keep-alive connection once answered, and would hold the exit until the grace ran out. Polled
+ * rather than watched per request: it costs nothing until shutdown.
+ */
+const IDLE_REAP_INTERVAL_MS = 50;
 
 /** The composition root: configuration → stores → services → HTTP app. */
 export async function createTollgate(
@@ -204,8 +211,14 @@ function wire(
       // Requests in flight get a grace period to finish; connections still open after it are cut.
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       force.unref();
-      await app.close();
-      clearTimeout(force);
+      const reap = setInterval(() => app.server.closeIdleConnections(), IDLE_REAP_INTERVAL_MS);
+      reap.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+        clearInterval(reap);
+      }
       await parts.close();
     },
   };
