@@ -276,7 +276,9 @@ describe('chat-agent keys and the agents API', () => {
       prepaid_overflow: false,
       agent_quota: {
         plan: 'pro',
-        resets_at: null,
+        // The 5-hour window counts requests only and has room; the week's USD window is the one
+        // that limits, and it frees its spend a week after the request.
+        resets_at: new Date(START + 168 * 3_600_000).toISOString(),
         windows: [
           {
             window_hours: 5,

@@ -25,7 +25,10 @@ export interface AgentWindowBalance {
 export interface AgentQuotaBalance {
   readonly planId: string;
   readonly windows: readonly AgentWindowBalance[];
-  /** When a request refused now would be admitted again; undefined while the quota has room. */
+  /**
+   * When the quota next gains room: when its full windows drop their oldest spend or, if none is
+   * full, when its USD window with the least room left does. Undefined while nothing is spent.
+   */
   readonly resetsAt: number | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { type Failure, failure } from '../../domain/errors.js';
-import { formatUsd } from '../../domain/money.js';
+import { formatUsd, type Micros } from '../../domain/money.js';
 import { FOREVER } from '../../domain/periods.js';
 import type { AgentLimit } from '../../domain/plans.js';
 import type { PoolUsage, SpendScope } from '../../domain/spend-scope.js';
@@ -20,18 +20,32 @@ function hours(ms: number): string {
   return h % 24 === 0 ? `${h / 24} day${h === 24 ? '' : 's'}` : `${h} hour${h === 1 ? '' : 's'}`;
 }
 
-/** When the binding agent windows free up: each frees once its oldest spend leaves it. */
+/**
+ * When the agent quota next gains room: once its full windows (requests or USD) drop their oldest
+ * spend. When none is full, a request that cannot fit ran into the USD window with the least room
+ * left, so the time is when that window drops its oldest spend. Undefined while nothing is spent.
+ */
 function agentResetAt(limits: readonly AgentLimit[], usage: PoolUsage): number | undefined {
-  let resetAt: number | undefined;
+  let fullUntil: number | undefined;
+  let anyFull = false;
+  let tightest: { room: Micros; freesAt: number } | undefined;
   limits.forEach((limit, i) => {
     const use = usage.agentWindows[i];
+    const freesAt = use?.oldestAt === undefined ? undefined : use.oldestAt + limit.windowMs;
     const full =
       (limit.requests !== undefined && (use?.requests ?? 0) >= limit.requests) ||
       (limit.usd !== undefined && (use?.usd ?? 0) >= limit.usd);
-    if (!full || use?.oldestAt === undefined) return;
-    resetAt = Math.max(resetAt ?? 0, use.oldestAt + limit.windowMs);
+    if (full) {
+      anyFull = true;
+      if (freesAt !== undefined) fullUntil = Math.max(fullUntil ?? 0, freesAt);
+      return;
+    }
+    if (limit.usd === undefined || freesAt === undefined) return;
+    const room = limit.usd - (use?.usd ?? 0);
+    if (!tightest || room < tightest.room || (room === tightest.room && freesAt > tightest.freesAt))
+      tightest = { room, freesAt };
   });
-  return resetAt;
+  return anyFull ? fullUntil : tightest?.freesAt;
 }
 
 /** When the exhausted pool starts afresh; undefined for prepaid credit and lifetime limits. */

@@ -6,13 +6,18 @@ import { isoTime, usedCents } from '../v1/balance.js';
 
 function windowJson(w: AgentWindowBalance) {
   const { requests, usd, windowMs } = w.limit;
+  const limitCents = usd === undefined ? null : microsToWholeCents(usd);
+  // Use rounds up and the limit down, so a window nearly full could show more used than its limit
+  // (3 of 2 cents for 2.0008 of 2.5); its use is shown at most at the limit.
+  const usedCentsShown =
+    limitCents === null ? usedCents(w.usdUsed) : Math.min(usedCents(w.usdUsed), limitCents);
   return {
     window_hours: windowMs / 3_600_000,
     requests_limit: requests ?? null,
     requests_used: w.requestsUsed,
     requests_remaining: requests === undefined ? null : Math.max(0, requests - w.requestsUsed),
-    usd_limit_cents: usd === undefined ? null : microsToWholeCents(usd),
-    usd_used_cents: usedCents(w.usdUsed),
+    usd_limit_cents: limitCents,
+    usd_used_cents: usedCentsShown,
     usd_remaining_cents: usd === undefined ? null : microsToWholeCents(Math.max(0, usd - w.usdUsed)),
     frees_at: isoTime(w.freesAt),
   };
