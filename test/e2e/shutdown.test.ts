@@ -16,9 +16,9 @@ const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 
 
 beforeAll(async () => {
   s = await startCliServer();
-  const account = await s.cliJson<{ id: string }>(['accounts', 'create', '--email', 'shutdown@example.com']);
-  await s.cliJson(['credits', 'add', account.id, '--usd', '1.00']);
-  ({ key } = await s.cliJson<{ key: string }>(['keys', 'create', account.id, '--name', 'shutdown']));
+  // Seeded beside the server, as the CLI would: the CLI is not what this test is about.
+  const accountId = await s.seedAccount({ usd: '1.00' });
+  ({ key } = await s.seedKey(accountId));
 });
 
 afterAll(async () => {
@@ -52,7 +52,9 @@ describe('shutdown on SIGTERM', () => {
     expect(await response.json()).toMatchObject({ object: 'chat.completion' });
     expect(await exit).toBe(0);
     const took = Date.now() - signalled;
-    // The answer takes up to 1.5 s; the rest is start-up noise on a busy machine, never the grace.
-    expect(took).toBeLessThan(GRACE_MS / 2);
+    // The answer takes up to 1.5 s, and the exit follows it (about 2.5 s in all on an idle machine).
+    // Waiting out the grace can never take less than GRACE_MS, so the bound stays just under it,
+    // with all the room a busy machine needs.
+    expect(took).toBeLessThan(GRACE_MS - 500);
   });
 });
