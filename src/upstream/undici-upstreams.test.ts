@@ -149,3 +149,62 @@ describe('reading a whole answer', () => {
     }
   });
 });
+
+describe('two providers on one host', () => {
+  it('each keep their own first-byte timeout and connection limit', async () => {
+    // /stall never answers; /ok answers at once. Both providers point at this one origin.
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url?.startsWith('/stall')) return;
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const config = parseConfig(
+      `
+brand: llmbase
+providers:
+  - { id: patient, type: openai-compatible, base_url: "http://127.0.0.1:${port}/stall", max_connections: 1 }
+  - { id: quick, type: openai-compatible, base_url: "http://127.0.0.1:${port}/stall", timeouts: { first_byte_ms: 700 } }
+  - { id: other, type: openai-compatible, base_url: "http://127.0.0.1:${port}/ok", max_connections: 4 }
+models:
+  - { id: m, provider: patient, upstream_model: fake, input_usd_per_million: 1, output_usd_per_million: 1, max_output_tokens: 10 }
+`,
+      'shared-host.yaml',
+      {},
+    );
+    const upstreams = new UndiciUpstreams(config.providers, requireProviderKeys(config, {}));
+    const within = <T>(ms: number, promise: Promise<T>) =>
+      Promise.race([
+        promise,
+        new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
+      ]);
+    try {
+      // The first provider's only connection is taken by a request that never gets an answer.
+      const hanging = upstreams.postJson('patient', '/chat/completions', '{}').catch(() => undefined);
+      // The second provider on the same host times out at its own 700 ms, not the first's 120 s.
+      const started = Date.now();
+      const quick = await within(
+        10_000,
+        upstreams.postJson('quick', '/chat/completions', '{}').catch((error: unknown) => error),
+      );
+      expect(quick).toBeInstanceOf(UpstreamFailure);
+      expect(quick).toMatchObject({ kind: 'timeout' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // A third provider is not queued behind the first one's single connection.
+      const other = await within(10_000, upstreams.postJson('other', '/chat/completions', '{}'));
+      expect(other).toMatchObject({ status: 200 });
+      void hanging;
+    } finally {
+      // Bounded, so that a failure above is reported instead of a hang on the queued requests.
+      const closing = upstreams.close().catch(() => undefined);
+      server.closeAllConnections();
+      await within(2_000, closing);
+      server.closeAllConnections();
+      await within(2_000, new Promise((resolve) => server.close(resolve)));
+    }
+  }, 30_000);
+});

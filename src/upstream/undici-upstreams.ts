@@ -15,7 +15,9 @@ interface Target {
   readonly weight: number;
 }
 
+/** A provider as configured, with its own pools: its limits and timeouts are never another's. */
 interface Provider {
+  readonly config: ProviderConfig;
   readonly format: ChatWireFormat;
   readonly targets: readonly Target[];
   readonly totalWeight: number;
@@ -160,14 +162,18 @@ class UndiciResponse implements UpstreamResponse {
 }
 
 /**
- * Kept-alive undici Pools, one per origin. Base URLs and provider keys come only from the
- * operator's configuration: nothing in a client request can choose the host or see the key.
+ * Kept-alive undici Pools, one per provider and origin. Base URLs and provider keys come only from
+ * the operator's configuration: nothing in a client request can choose the host or see the key.
  */
 export class UndiciUpstreams implements Upstreams {
   private readonly providers = new Map<string, Provider>();
 
-  /** One pool per origin, shared by every provider and endpoint that points there. */
-  private readonly pools = new Map<string, Pool>();
+  /**
+   * Each provider's pools, by origin. Two providers on one host get a pool each: a pool's
+   * connection limit and timeouts are its provider's, so a provider with a short first-byte timeout
+   * never waits on the longer one of a provider declared before it on the same host.
+   */
+  private readonly pools: Pool[] = [];
 
   constructor(
     configs: readonly ProviderConfig[],
@@ -175,11 +181,17 @@ export class UndiciUpstreams implements Upstreams {
     private readonly random: () => number = Math.random,
   ) {
     for (const config of configs) {
+      const own = new Map<string, Pool>();
       const targets = config.endpoints.map((endpoint) => {
         const url = new URL(endpoint.baseUrl);
         const key = endpoint.apiKeyEnv ? providerKeys.get(endpoint.apiKeyEnv) : undefined;
+        let pool = own.get(url.origin);
+        if (!pool) {
+          pool = this.newPool(url.origin, config);
+          own.set(url.origin, pool);
+        }
         return {
-          pool: this.poolFor(url.origin, config),
+          pool,
           basePath: url.pathname.replace(/\/+$/, ''),
           headers: {
             'content-type': 'application/json',
@@ -190,6 +202,7 @@ export class UndiciUpstreams implements Upstreams {
         };
       });
       this.providers.set(config.id, {
+        config,
         format: formatOf(config),
         targets,
         totalWeight: targets.reduce((total, t) => total + t.weight, 0),
@@ -198,18 +211,15 @@ export class UndiciUpstreams implements Upstreams {
     }
   }
 
-  private poolFor(origin: string, config: ProviderConfig): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: config.maxConnections,
-        keepAliveTimeout: 30_000,
-        headersTimeout: config.timeouts.firstByteMs,
-        bodyTimeout: config.timeouts.idleMs,
-        connect: { timeout: config.timeouts.connectMs, noDelay: true },
-      });
-      this.pools.set(origin, pool);
-    }
+  private newPool(origin: string, config: ProviderConfig): Pool {
+    const pool = new Pool(origin, {
+      connections: config.maxConnections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: config.timeouts.firstByteMs,
+      bodyTimeout: config.timeouts.idleMs,
+      connect: { timeout: config.timeouts.connectMs, noDelay: true },
+    });
+    this.pools.push(pool);
     return pool;
   }
 
@@ -248,6 +258,6 @@ export class UndiciUpstreams implements Upstreams {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    await Promise.all(this.pools.map((pool) => pool.close()));
   }
 }
