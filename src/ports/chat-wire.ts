@@ -41,4 +41,16 @@ export interface StreamTranslator {
   readonly ended: boolean;
   /** The provider ended the stream with an error event of its own. */
   readonly failed: boolean;
+  /**
+   * What the client is told when the provider refused the request itself rather than failed (a
+   * prompt blocked by its content filter), in place of the generic upstream error.
+   */
+  readonly refusal?: StreamRefusal | undefined;
+}
+
+export interface StreamRefusal {
+  /** The status the usage record keeps; the client's stream has already begun with 200. */
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
 }

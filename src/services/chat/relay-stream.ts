@@ -44,8 +44,18 @@ export async function relayStream(
       if (translator.ended) break;
     }
     if (translator.failed) {
-      status = 502;
-      failure = errorEvent('upstream_error', 'The upstream provider ended the stream with an error.');
+      const refusal = translator.refusal;
+      status = refusal?.status ?? 502;
+      failure = refusal
+        ? sseEvent({
+            error: {
+              message: refusal.message,
+              type: 'invalid_request_error',
+              code: refusal.code,
+              param: null,
+            },
+          })
+        : errorEvent('upstream_error', 'The upstream provider ended the stream with an error.');
     }
   } catch (error) {
     if (!channel.gone) {

@@ -1,4 +1,5 @@
 import { isRecord, type Json, parseArguments, stopList } from '../openai-shapes.js';
+import { plainCallId } from '../tool-call-ids.js';
 
 /**
  * OpenAI chat completion request → Anthropic Messages request. Pure: no IO, no configuration.
@@ -50,7 +51,8 @@ function toolUseBlocks(toolCalls: unknown): Json[] {
   if (!Array.isArray(toolCalls)) return [];
   return toolCalls.filter(isRecord).map((call) => {
     const fn = isRecord(call.function) ? call.function : {};
-    return { type: 'tool_use', id: call.id, name: fn.name, input: parseArguments(fn.arguments) };
+    // A Gemini thought signature in the id (tool-call-ids.ts) is not Anthropic's to see.
+    return { type: 'tool_use', id: plainCallId(call.id), name: fn.name, input: parseArguments(fn.arguments) };
   });
 }
 
@@ -112,7 +114,11 @@ export function convertRequest(body: Json): AnthropicRequest {
         break;
       case 'tool':
         push(messages, 'user', [
-          { type: 'tool_result', tool_use_id: message.tool_call_id, content: textOf(message.content) },
+          {
+            type: 'tool_result',
+            tool_use_id: plainCallId(message.tool_call_id),
+            content: textOf(message.content),
+          },
         ]);
         break;
       default:

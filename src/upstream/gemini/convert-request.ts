@@ -1,10 +1,13 @@
 import { isRecord, type Json, parseArguments, stopList } from '../openai-shapes.js';
+import { signatureOf } from '../tool-call-ids.js';
+import { toGeminiJsonSchema } from './json-schema.js';
 
 /**
  * OpenAI chat completion request → Gemini generateContent request. Pure.
  * Gemini calls the assistant "model", keeps the system prompt apart, carries images inline, and
  * answers tool results by function name, so tool_call ids are mapped back to the names that the
- * conversation's earlier tool calls gave them.
+ * conversation's earlier tool calls gave them. A tool call's thought signature, carried in its id
+ * (tool-call-ids.ts), goes back on its functionCall part, where Gemini 3 requires it.
  */
 
 export interface GeminiRequest {
@@ -66,6 +69,25 @@ function toolConfig(choice: unknown): GeminiRequest['toolConfig'] {
   return undefined;
 }
 
+/** The signature a client sent the way Google's own OpenAI endpoint returns it. */
+function googleSignature(call: Json): string | undefined {
+  const google = isRecord(call.extra_content) ? call.extra_content.google : undefined;
+  const signature = isRecord(google) ? google.thought_signature : undefined;
+  return typeof signature === 'string' && signature !== '' ? signature : undefined;
+}
+
+/** OpenAI's `response_format` as Gemini's JSON mode, with the schema in the JSON Schema field. */
+function responseFormat(format: unknown): Json {
+  if (!isRecord(format)) return {};
+  if (format.type === 'json_object') return { responseMimeType: 'application/json' };
+  if (format.type !== 'json_schema') return {};
+  const schema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
+  return {
+    responseMimeType: 'application/json',
+    ...(isRecord(schema) ? { responseJsonSchema: toGeminiJsonSchema(schema) } : {}),
+  };
+}
+
 export function convertRequest(body: Json): GeminiRequest {
   const system: string[] = [];
   const contents: GeminiRequest['contents'] = [];
@@ -78,7 +100,11 @@ export function convertRequest(body: Json): GeminiRequest {
       const callParts = calls.map((call) => {
         const fn = isRecord(call.function) ? call.function : {};
         nameOfCall.set(String(call.id), String(fn.name));
-        return { functionCall: { name: fn.name, args: parseArguments(fn.arguments) } };
+        const signature = signatureOf(call.id) ?? googleSignature(call);
+        return {
+          functionCall: { name: fn.name, args: parseArguments(fn.arguments) },
+          ...(signature ? { thoughtSignature: signature } : {}),
+        };
       });
       push(contents, 'model', [...parts(message.content), ...callParts]);
     } else if (message.role === 'tool') {
@@ -95,7 +121,7 @@ export function convertRequest(body: Json): GeminiRequest {
         return {
           name: fn.name,
           ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
-          ...(fn.parameters ? { parameters: fn.parameters } : {}),
+          ...(fn.parameters ? { parametersJsonSchema: toGeminiJsonSchema(fn.parameters) } : {}),
         };
       })
     : [];
@@ -108,6 +134,7 @@ export function convertRequest(body: Json): GeminiRequest {
       ...(typeof body.temperature === 'number' ? { temperature: body.temperature } : {}),
       ...(typeof body.top_p === 'number' ? { topP: body.top_p } : {}),
       ...(stop.length > 0 ? { stopSequences: stop } : {}),
+      ...responseFormat(body.response_format),
     },
     ...(tools.length > 0 ? { tools: [{ functionDeclarations: tools }] } : {}),
     ...(config ? { toolConfig: config } : {}),

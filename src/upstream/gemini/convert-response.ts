@@ -1,4 +1,5 @@
 import { chatCompletion } from '../openai-shapes.js';
+import { newCallId } from '../tool-call-ids.js';
 
 /**
  * Gemini GenerateContentResponse → OpenAI shapes. Pure. Used whole for a JSON answer and chunk by
@@ -41,10 +42,17 @@ export function mapFinishReason(reason: unknown, calledTools: boolean): string |
   return 'stop';
 }
 
+export interface GeminiCall {
+  readonly name: string;
+  readonly args: unknown;
+  /** Gemini 3's thought signature on this functionCall part, to come back with it. */
+  readonly signature: string | undefined;
+}
+
 /** The text and function calls of the first candidate. Thought summaries are not the answer. */
 export function candidateParts(response: Json): {
   text: string;
-  calls: { name: string; args: unknown }[];
+  calls: GeminiCall[];
   finish: unknown;
 } {
   const candidate = Array.isArray(response.candidates)
@@ -52,11 +60,12 @@ export function candidateParts(response: Json): {
     : undefined;
   const content = candidate?.content as { parts?: Json[] } | undefined;
   let text = '';
-  const calls: { name: string; args: unknown }[] = [];
+  const calls: GeminiCall[] = [];
   for (const part of content?.parts ?? []) {
     if (typeof part.text === 'string' && part.thought !== true) text += part.text;
     const call = part.functionCall as { name?: string; args?: unknown } | undefined;
-    if (call?.name) calls.push({ name: call.name, args: call.args ?? {} });
+    const signature = typeof part.thoughtSignature === 'string' ? part.thoughtSignature : undefined;
+    if (call?.name) calls.push({ name: call.name, args: call.args ?? {}, signature });
   }
   return { text, calls, finish: candidate?.finishReason };
 }
@@ -68,9 +77,30 @@ export function convertResponse(response: Json, model: string, created: number) 
     created,
     model: typeof response.modelVersion === 'string' ? response.modelVersion : model,
     text,
-    // Gemini gives function calls no ids; OpenAI clients need one to answer each call.
-    toolCalls: calls.map((call, index) => ({ id: `call_${index}`, name: call.name, input: call.args })),
-    finishReason: mapFinishReason(finish, calls.length > 0) ?? 'stop',
+    // Gemini gives function calls no ids; OpenAI clients need one to answer each call, and the id
+    // carries the call's thought signature back (tool-call-ids.ts).
+    toolCalls: calls.map((call) => ({ id: newCallId(call.signature), name: call.name, input: call.args })),
+    // A blocked prompt is an answer with nothing in it, as OpenAI reports filtered content.
+    finishReason: promptBlockReason(response)
+      ? 'content_filter'
+      : (mapFinishReason(finish, calls.length > 0) ?? 'stop'),
     usage: convertUsage((response.usageMetadata as GeminiUsage) ?? {}),
   });
+}
+
+/**
+ * Why Gemini refused the prompt itself: a 200 with `promptFeedback.blockReason` and no candidate.
+ * Undefined for any other answer.
+ */
+export function promptBlockReason(response: Json): string | undefined {
+  const feedback = response.promptFeedback as { blockReason?: unknown } | undefined;
+  const reason = feedback?.blockReason;
+  const candidates = response.candidates;
+  if (typeof reason !== 'string' || (Array.isArray(candidates) && candidates.length > 0)) return undefined;
+  return reason;
+}
+
+/** What the client is told of a blocked prompt; the reason is Gemini's own code, such as SAFETY. */
+export function blockedPromptMessage(reason: string): string {
+  return `The prompt was blocked by the provider's content filter (${reason}).`;
 }

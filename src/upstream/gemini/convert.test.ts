@@ -50,7 +50,7 @@ describe('OpenAI request → Gemini generateContent request', () => {
         { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { celsius: 18 } } }] },
       ],
       generationConfig: { maxOutputTokens: 256, temperature: 0.5, topP: 0.8, stopSequences: ['END'] },
-      tools: [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: 'object' } }] }],
+      tools: [{ functionDeclarations: [{ name: 'get_weather', parametersJsonSchema: { type: 'object' } }] }],
       toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] } },
     });
   });
@@ -73,7 +73,7 @@ describe('Gemini answers → OpenAI shapes', () => {
     expect(response).toMatchObject({
       id: 'k2dQaf7xJ4-nz7IPs6OvyAk',
       object: 'chat.completion',
-      model: 'gemini-2.0-flash',
+      model: 'gemini-3-flash-preview',
       choices: [
         {
           message: {
@@ -81,7 +81,7 @@ describe('Gemini answers → OpenAI shapes', () => {
             content: null,
             tool_calls: [
               {
-                id: 'call_0',
+                id: expect.stringMatching(/^call_[0-9a-f]{24}_ts_/),
                 type: 'function',
                 function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
               },
@@ -134,7 +134,8 @@ describe('Gemini streamed function call → OpenAI tool_calls chunks', () => {
         },
     );
     const call = events.flatMap((e) => e.choices[0]?.delta.tool_calls ?? [])[0];
-    expect(call).toMatchObject({ index: 0, id: 'call_0', function: { name: 'get_weather' } });
+    expect(call).toMatchObject({ index: 0, function: { name: 'get_weather' } });
+    expect(call?.id).toMatch(/^call_[0-9a-f]{24}$/);
     expect(JSON.parse(call?.function.arguments ?? '')).toEqual({ location: 'Paris' });
     expect(events.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
     expect(translator.usage).toEqual({ promptTokens: 48, completionTokens: 7 });
@@ -171,5 +172,83 @@ describe('a Gemini stream cut before its end', () => {
     translator.push(Buffer.from(`${first}\n\n`));
     expect(translator.usage).toBeUndefined();
     expect(translator.outputEvents).toBe(1);
+  });
+});
+
+describe('a thought signature on a Gemini function call', () => {
+  it('comes back on the functionCall part when the client answers the call by its id', () => {
+    const answer = convertResponse(JSON.parse(fixture('function-call.response.json').toString()), 'x', 0);
+    const call = answer.choices[0]?.message.tool_calls?.[0];
+    const request = convertRequest({
+      max_tokens: 10,
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        answer.choices[0]?.message,
+        { role: 'tool', tool_call_id: call?.id, content: '{"celsius":18}' },
+      ],
+    });
+    expect(request.contents[1]).toEqual({
+      role: 'model',
+      parts: [
+        {
+          functionCall: { name: 'get_weather', args: { location: 'Paris' } },
+          thoughtSignature: 'CtQBAdHtim+/6vZ4sE1Xa8mKJQy2b3X9lq0=',
+        },
+      ],
+    });
+    expect(request.contents[2]).toEqual({
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { celsius: 18 } } }],
+    });
+  });
+
+  it('is also read where Google’s own OpenAI endpoint puts it', () => {
+    const request = convertRequest({
+      max_tokens: 10,
+      messages: [
+        {
+          role: 'assistant',
+          tool_calls: [
+            {
+              id: 'abc',
+              type: 'function',
+              function: { name: 'f', arguments: '{}' },
+              extra_content: { google: { thought_signature: 'c2lnbmF0dXJl' } },
+            },
+          ],
+        },
+      ],
+    });
+    expect(request.contents[0]?.parts[0]).toMatchObject({ thoughtSignature: 'c2lnbmF0dXJl' });
+  });
+});
+
+describe('a prompt Gemini blocked', () => {
+  const blocked = {
+    promptFeedback: { blockReason: 'SAFETY', safetyRatings: [] },
+    usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+    modelVersion: 'gemini-3-flash-preview',
+  };
+
+  it('is an empty answer with finish_reason content_filter, charged for the prompt Gemini counted', () => {
+    const answer = geminiFormat.response(Buffer.from(JSON.stringify(blocked)), 0);
+    expect(JSON.parse(answer?.json.toString() ?? '{}')).toMatchObject({
+      choices: [{ message: { role: 'assistant', content: '' }, finish_reason: 'content_filter' }],
+      usage: { prompt_tokens: 12, completion_tokens: 0 },
+    });
+    expect(answer?.usage).toEqual({ promptTokens: 12, completionTokens: 0 });
+  });
+
+  it('ends a stream as a refusal that names the reason, with the prompt’s usage', () => {
+    const translator = geminiFormat.stream(true, 0);
+    const events = translator.push(Buffer.from(`data: ${JSON.stringify(blocked)}\r\n\r\n`));
+    expect(events).toEqual([]);
+    expect(translator.failed).toBe(true);
+    expect(translator.refusal).toEqual({
+      status: 400,
+      code: 'content_filter',
+      message: "The prompt was blocked by the provider's content filter (SAFETY).",
+    });
+    expect(translator.usage).toEqual({ promptTokens: 12, completionTokens: 0 });
   });
 });

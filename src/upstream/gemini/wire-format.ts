@@ -1,13 +1,16 @@
 import type { TokenUsage } from '../../domain/pricing.js';
-import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
+import type { ChatWireFormat, JsonAnswer, StreamRefusal, StreamTranslator } from '../../ports/chat-wire.js';
 import { eventData, SseEventSplitter } from '../sse-events.js';
+import { newCallId } from '../tool-call-ids.js';
 import { convertRequest } from './convert-request.js';
 import {
+  blockedPromptMessage,
   candidateParts,
   convertResponse,
   convertUsage,
   type GeminiUsage,
   mapFinishReason,
+  promptBlockReason,
 } from './convert-response.js';
 
 type Json = Record<string, unknown>;
@@ -26,6 +29,7 @@ class GeminiStream implements StreamTranslator {
   outputEvents = 0;
   readonly ended = false;
   failed = false;
+  refusal: StreamRefusal | undefined;
   private usageMetadata: GeminiUsage | undefined;
   private finished = false;
   private readonly splitter = new SseEventSplitter();
@@ -70,6 +74,15 @@ class GeminiStream implements StreamTranslator {
   private translate(response: Json): Json[] {
     const chunks: Json[] = [];
     if (typeof response.modelVersion === 'string') this.model = response.modelVersion;
+    const blocked = promptBlockReason(response);
+    if (blocked) {
+      // The only event of a blocked prompt's stream. Gemini counts the prompt, which is charged.
+      if (response.usageMetadata) this.usageMetadata = response.usageMetadata as GeminiUsage;
+      this.finished = true;
+      this.failed = true;
+      this.refusal = { status: 400, code: 'content_filter', message: blockedPromptMessage(blocked) };
+      return chunks;
+    }
     if (!this.started) {
       this.started = true;
       chunks.push(
@@ -88,7 +101,7 @@ class GeminiStream implements StreamTranslator {
         tool_calls: [
           {
             index,
-            id: `call_${index}`,
+            id: newCallId(call.signature),
             type: 'function',
             function: { name: call.name, arguments: JSON.stringify(call.args) },
           },
@@ -127,7 +140,7 @@ export const geminiFormat: ChatWireFormat = {
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined {
     try {
       const parsed = JSON.parse(raw.toString('utf8')) as Json;
-      if (!Array.isArray(parsed.candidates)) return undefined;
+      if (!Array.isArray(parsed.candidates) && !promptBlockReason(parsed)) return undefined;
       const converted = convertResponse(parsed, '', createdAt);
       return {
         json: Buffer.from(JSON.stringify(converted)),

@@ -2,6 +2,7 @@ import type { OpenAiQuirks } from '../../config/load-config.js';
 import type { TokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
 import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from '../sse-events.js';
+import { withPlainCallIds } from '../tool-call-ids.js';
 import { parseUsage, usageFromJson, usageObjectFromJson } from './usage.js';
 
 /** About four bytes a token of the answer's text, for an upstream that reported no usage. */
@@ -128,8 +129,12 @@ export function openAiCompatibleFormat(quirks: OpenAiQuirks = DEFAULT_QUIRKS): C
     quirks.unknownFields === 'pass' && quirks.streamUsage && quirks.maxTokensField === 'max_tokens';
   return {
     ...passThrough,
-    // The common case sends Tollgate's body as it is, without copying it: its limit is already in max_tokens.
-    requestBody: plain ? (body) => JSON.stringify(body) : (body) => JSON.stringify(applyQuirks(body, quirks)),
+    // The common case sends Tollgate's body as it is, without copying it: its limit is already in
+    // max_tokens. Tool call ids that carry a Gemini thought signature are sent plain: OpenAI refuses
+    // ids over 40 characters.
+    requestBody: plain
+      ? (body) => JSON.stringify(withPlainCallIds(body))
+      : (body) => JSON.stringify(applyQuirks(withPlainCallIds(body), quirks)),
   };
 }
 
@@ -144,7 +149,7 @@ const passThrough: ChatWireFormat = {
       : undefined;
   },
   path: () => '/chat/completions',
-  requestBody: (body) => JSON.stringify(body),
+  requestBody: (body) => JSON.stringify(withPlainCallIds(body)),
   response(raw: Buffer): JsonAnswer | undefined {
     // Most answers carry usage: read just that object. Only an answer without it is parsed whole.
     const usage = usageFromJson(raw);
