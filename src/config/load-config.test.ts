@@ -708,3 +708,67 @@ describe('base_url_aliases', () => {
     expect(error.message).toContain('/v1, /api/v1/agents, /api/chat-agent/v1');
   });
 });
+
+describe('cache prices', () => {
+  const withAnthropic = (model: string, deployment = '') => `
+brand: llmbase
+providers:
+  - { id: claude, type: anthropic, base_url: "https://api.anthropic.com/v1" }
+  - { id: local, type: openai-compatible, base_url: "http://127.0.0.1:11434/v1" }
+models:
+  - id: sonnet
+    input_usd_per_million: 3
+    output_usd_per_million: 15
+    max_output_tokens: 1000
+${model}
+    deployments:
+      - { provider: claude, upstream_model: claude-sonnet${deployment} }
+      - { provider: local, upstream_model: local-model }
+`;
+
+  it('follow Anthropic’s published multipliers by default, and the hold prices every prompt token as a cache write', () => {
+    const [sonnet] = parseConfig(withAnthropic(''), 'f', {}).models;
+    expect(sonnet?.deployments[0]?.price).toEqual({
+      inputMicrosPerMillion: 3_000_000,
+      outputMicrosPerMillion: 15_000_000,
+      cacheWriteMicrosPerMillion: 3_750_000,
+      cacheReadMicrosPerMillion: 300_000,
+    });
+    // An OpenAI-compatible server bills cached tokens at whatever it bills: the input price unless told.
+    expect(sonnet?.deployments[1]?.price).toEqual({
+      inputMicrosPerMillion: 3_000_000,
+      outputMicrosPerMillion: 15_000_000,
+    });
+    expect(sonnet?.holdPrice).toEqual({
+      inputMicrosPerMillion: 3_750_000,
+      outputMicrosPerMillion: 15_000_000,
+    });
+  });
+
+  it('take the model’s multipliers, and a deployment’s own over them', () => {
+    const [sonnet] = parseConfig(
+      withAnthropic(
+        '    cache_read_multiplier: 0.5\n    cache_write_multiplier: "2"',
+        ', cache_write_multiplier: 1',
+      ),
+      'f',
+      {},
+    ).models;
+    expect(sonnet?.deployments[0]?.price).toEqual({
+      inputMicrosPerMillion: 3_000_000,
+      outputMicrosPerMillion: 15_000_000,
+      cacheReadMicrosPerMillion: 1_500_000,
+    });
+    expect(sonnet?.deployments[1]?.price).toMatchObject({ cacheWriteMicrosPerMillion: 6_000_000 });
+    expect(sonnet?.holdPrice.inputMicrosPerMillion).toBe(6_000_000);
+  });
+
+  it('refuse a multiplier with more than four decimals, or a negative one', () => {
+    expect(configError(withAnthropic('    cache_read_multiplier: 0.12345')).message).toBe(
+      'conf/tollgate.yaml: models[0].cache_read_multiplier: at most 4 decimal places',
+    );
+    expect(configError(withAnthropic('    cache_write_multiplier: -1')).message).toMatch(
+      /models\[0\]\.cache_write_multiplier/,
+    );
+  });
+});

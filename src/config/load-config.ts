@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Plan } from '../domain/plans.js';
-import type { ModelPrice } from '../domain/pricing.js';
+import { dearestPromptPrice, type ModelPrice, multipliedPrice } from '../domain/pricing.js';
 import type { PromptAllowance } from '../domain/prompt-tokens.js';
 import type { UnboundedField } from '../domain/unbounded-fields.js';
 import { type API_BASES, type ConfigFile, configFileSchema } from './schema.js';
@@ -161,27 +161,56 @@ const PROMPT_OVERHEAD_TOKENS: Record<ProviderConfig['type'], number> = {
   'openai-compatible': 0,
 };
 
-function toModel(m: ConfigFile['models'][number], overheadOf: ReadonlyMap<string, number>): ModelConfig {
-  const price = {
-    inputMicrosPerMillion: toMicrosPerMillion(m.input_usd_per_million),
-    outputMicrosPerMillion: toMicrosPerMillion(m.output_usd_per_million),
+/**
+ * What each provider bills for cached prompt tokens, as a multiple of its input price, when the
+ * model does not say. Anthropic publishes one rule for every model: a 5-minute cache write costs
+ * 1.25 times the input price and a cache read 0.1 times
+ * (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing). OpenAI and Gemini
+ * discount cached reads by a rate that differs from model to model, and an OpenAI-compatible server
+ * may be anything, so they default to the input price: never less than the provider bills.
+ */
+const CACHE_MULTIPLIERS: Record<ProviderConfig['type'], { readonly read: number; readonly write: number }> = {
+  anthropic: { read: 0.1, write: 1.25 },
+  gemini: { read: 1, write: 1 },
+  'openai-compatible': { read: 1, write: 1 },
+};
+
+type ConfiguredDeployment = NonNullable<ConfigFile['models'][number]['deployments']>[number];
+
+/** A deployment's price: its own input and output prices or the model's, and its cache prices. */
+function deploymentPrice(
+  m: ConfigFile['models'][number],
+  d: Partial<ConfiguredDeployment>,
+  providerType: ProviderConfig['type'] | undefined,
+): ModelPrice {
+  const input = toMicrosPerMillion(d.input_usd_per_million ?? m.input_usd_per_million);
+  const defaults = CACHE_MULTIPLIERS[providerType ?? 'openai-compatible'];
+  const read = d.cache_read_multiplier ?? m.cache_read_multiplier ?? defaults.read;
+  const write = d.cache_write_multiplier ?? m.cache_write_multiplier ?? defaults.write;
+  return {
+    inputMicrosPerMillion: input,
+    outputMicrosPerMillion: toMicrosPerMillion(d.output_usd_per_million ?? m.output_usd_per_million),
+    // Written only when they differ from the input price, which costOf uses in their absence.
+    ...(read === 1 ? {} : { cacheReadMicrosPerMillion: multipliedPrice(input, read) }),
+    ...(write === 1 ? {} : { cacheWriteMicrosPerMillion: multipliedPrice(input, write) }),
   };
-  const listed = m.deployments ?? [{ provider: m.provider ?? '', upstream_model: m.upstream_model ?? '' }];
+}
+
+function toModel(
+  m: ConfigFile['models'][number],
+  providerTypes: ReadonlyMap<string, ProviderConfig['type']>,
+  overheadOf: ReadonlyMap<string, number>,
+): ModelConfig {
+  const listed: readonly Partial<ConfiguredDeployment>[] = m.deployments ?? [
+    { provider: m.provider ?? '', upstream_model: m.upstream_model ?? '' },
+  ];
   const deployments = listed.map((d) => ({
-    providerId: d.provider,
-    upstreamModel: d.upstream_model,
-    price: {
-      inputMicrosPerMillion:
-        'input_usd_per_million' in d && d.input_usd_per_million !== undefined
-          ? toMicrosPerMillion(d.input_usd_per_million)
-          : price.inputMicrosPerMillion,
-      outputMicrosPerMillion:
-        'output_usd_per_million' in d && d.output_usd_per_million !== undefined
-          ? toMicrosPerMillion(d.output_usd_per_million)
-          : price.outputMicrosPerMillion,
-    },
+    providerId: d.provider ?? '',
+    upstreamModel: d.upstream_model ?? '',
+    price: deploymentPrice(m, d, providerTypes.get(d.provider ?? '')),
   }));
   const first = deployments[0]!;
+  const price = deploymentPrice(m, {}, providerTypes.get(first.providerId));
   return {
     id: m.id,
     aliases: m.aliases,
@@ -190,7 +219,8 @@ function toModel(m: ConfigFile['models'][number], overheadOf: ReadonlyMap<string
     deployments,
     price,
     holdPrice: {
-      inputMicrosPerMillion: Math.max(...deployments.map((d) => d.price.inputMicrosPerMillion)),
+      // Every prompt token at the dearest rate it can be billed, cache writes included.
+      inputMicrosPerMillion: Math.max(...deployments.map((d) => dearestPromptPrice(d.price))),
       outputMicrosPerMillion: Math.max(...deployments.map((d) => d.price.outputMicrosPerMillion)),
     },
     maxOutputTokens: m.max_output_tokens,
@@ -235,6 +265,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
   const overheadOf = new Map(
     file.providers.map((p) => [p.id, p.prompt_overhead_tokens ?? PROMPT_OVERHEAD_TOKENS[p.type]]),
   );
+  const providerTypes = new Map(file.providers.map((p) => [p.id, p.type]));
   return {
     sourcePath,
     brand: file.brand,
@@ -279,7 +310,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       cooldownFailures: file.routing.cooldown_failures,
       cooldownMs: file.routing.cooldown_seconds * 1000,
     },
-    models: file.models.map((m) => toModel(m, overheadOf)),
+    models: file.models.map((m) => toModel(m, providerTypes, overheadOf)),
     plans: file.plans.map(toPlan),
     basePaths: basePathsOf(file),
   };

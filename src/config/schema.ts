@@ -11,6 +11,23 @@ const usdPerMillion = z
   .transform(Number)
   .pipe(z.number().nonnegative().max(1_000_000));
 
+/**
+ * A multiple of the input price, such as 1.25 for Anthropic's 5-minute cache writes. At most four
+ * decimals, so that the cache price it gives is computed exactly (see load-config.ts).
+ */
+const priceMultiplier = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal number such as 1.25')])
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .nonnegative()
+      .max(100)
+      .refine((m) => Math.abs(m * 10_000 - Math.round(m * 10_000)) < 1e-6, {
+        message: 'at most 4 decimal places',
+      }),
+  );
+
 const timeouts = z.strictObject({
   connect_ms: z.number().int().positive().default(5_000),
   first_byte_ms: z.number().int().positive().default(120_000),
@@ -64,6 +81,8 @@ const deployment = z.strictObject({
   // A deployment may cost the operator a different price; the model's prices apply otherwise.
   input_usd_per_million: usdPerMillion.optional(),
   output_usd_per_million: usdPerMillion.optional(),
+  cache_read_multiplier: priceMultiplier.optional(),
+  cache_write_multiplier: priceMultiplier.optional(),
 });
 
 const model = z.strictObject({
@@ -75,6 +94,10 @@ const model = z.strictObject({
   deployments: z.array(deployment).min(1).optional(),
   input_usd_per_million: usdPerMillion,
   output_usd_per_million: usdPerMillion,
+  // Prompt tokens the provider reports as read from or written to its cache, priced as a multiple
+  // of the input price. The defaults follow the provider type (see load-config.ts).
+  cache_read_multiplier: priceMultiplier.optional(),
+  cache_write_multiplier: priceMultiplier.optional(),
   max_output_tokens: z.number().int().positive().max(10_000_000),
   owned_by: z.string().optional(),
   // What one media part of a prompt may cost, whatever its size in the request.

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { affordableOutputTokens, costOf, type ModelPrice } from './pricing.js';
+import {
+  affordableOutputTokens,
+  costOf,
+  dearestPromptPrice,
+  type ModelPrice,
+  multipliedPrice,
+  promptParts,
+} from './pricing.js';
 
 /** A small deterministic generator, so that the property checks below are reproducible. */
 function seeded(seed: number): (limit: number) => number {
@@ -106,5 +113,87 @@ describe('affordableOutputTokens', () => {
       expect(costOf(price, { promptTokens, completionTokens: result })).toBeLessThanOrEqual(budget);
       expect(costOf(price, { promptTokens, completionTokens: result + 1 })).toBeGreaterThan(budget);
     }
+  });
+});
+
+describe('prompt tokens the provider cached', () => {
+  // Claude-like: $3 input, writes at 1.25x ($3.75), reads at 0.1x ($0.30), $15 output.
+  const claude: ModelPrice = {
+    inputMicrosPerMillion: 3_000_000,
+    outputMicrosPerMillion: 15_000_000,
+    cacheWriteMicrosPerMillion: 3_750_000,
+    cacheReadMicrosPerMillion: 300_000,
+  };
+
+  it('are charged at their own rates, and the rest of the prompt at the input price', () => {
+    // 1000 uncached * 3 + 2000 written * 3.75 + 10000 read * 0.3 + 100 out * 15 = 3000 + 7500 + 3000 + 1500.
+    const usage = {
+      promptTokens: 13_000,
+      completionTokens: 100,
+      cacheWriteTokens: 2_000,
+      cacheReadTokens: 10_000,
+    };
+    expect(costOf(claude, usage)).toBe(15_000);
+  });
+
+  it('round the total up once, not each rate', () => {
+    // 1 uncached (3) + 1 read (0.3) + 1 written (3.75) = 7.05 micro-USD: 8, where rounding each would give 3+1+4.
+    expect(
+      costOf(claude, { promptTokens: 3, completionTokens: 0, cacheReadTokens: 1, cacheWriteTokens: 1 }),
+    ).toBe(8);
+  });
+
+  it('cost the input price when the model has no cache prices', () => {
+    expect(costOf(flash, { promptTokens: 1_000_000, completionTokens: 0, cacheReadTokens: 400_000 })).toBe(
+      270_000,
+    );
+  });
+
+  it('never count for more than the prompt, however many the provider reports', () => {
+    expect(
+      promptParts({ promptTokens: 10, completionTokens: 0, cacheReadTokens: 8, cacheWriteTokens: 5 }),
+    ).toEqual({
+      uncached: 0,
+      read: 8,
+      write: 2,
+    });
+  });
+
+  it('are exact far above 2^53', () => {
+    const huge: ModelPrice = { ...claude, cacheWriteMicrosPerMillion: 999_999_999_999 };
+    // 10_000_001 * 999_999_999_999 / 10^6, rounded up, plus nothing else.
+    expect(
+      costOf(huge, { promptTokens: 10_000_001, completionTokens: 0, cacheWriteTokens: 10_000_001 }),
+    ).toBe(10_000_000_999_990);
+  });
+
+  it('never cost more than the same prompt at the dearest prompt rate, which is what a hold charges', () => {
+    const next = seeded(7);
+    const hold: ModelPrice = {
+      inputMicrosPerMillion: dearestPromptPrice(claude),
+      outputMicrosPerMillion: claude.outputMicrosPerMillion,
+    };
+    expect(hold.inputMicrosPerMillion).toBe(3_750_000);
+    for (let i = 0; i < 2_000; i++) {
+      const promptTokens = next(200_000);
+      const usage = {
+        promptTokens,
+        completionTokens: next(10_000),
+        cacheReadTokens: next(promptTokens + 1),
+        cacheWriteTokens: next(promptTokens + 1),
+      };
+      expect(costOf(claude, usage)).toBeLessThanOrEqual(
+        costOf(hold, { promptTokens, completionTokens: usage.completionTokens }),
+      );
+    }
+  });
+});
+
+describe('multipliedPrice', () => {
+  it('is exact in ten-thousandths and rounds a fraction of a micro-USD per million up', () => {
+    expect(multipliedPrice(3_000_000, 1.25)).toBe(3_750_000);
+    expect(multipliedPrice(3_000_000, 0.1)).toBe(300_000);
+    expect(multipliedPrice(270_001, 1.25)).toBe(337_502);
+    expect(multipliedPrice(1_000_000_000_000, 100)).toBe(100_000_000_000_000);
   });
 });

@@ -42,6 +42,9 @@ export interface UsageRecord {
   readonly upstreamModel: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** The parts of promptTokens billed at the cache-read and cache-write prices (0 when absent). */
+  readonly cacheReadTokens?: number;
+  readonly cacheWriteTokens?: number;
   /** `upstream` when the provider reported usage; `estimated` for an interrupted or usage-less response. */
   readonly usageSource: 'upstream' | 'estimated' | 'none';
   readonly costMicros: Micros;

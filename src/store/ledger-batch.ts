@@ -58,7 +58,20 @@ const USAGE_COLUMNS = [
   'client_ip',
   'user_agent',
   'created_at',
+  'cache_read_tokens',
+  'cache_write_tokens',
 ];
+
+/**
+ * Rows of a journal written before the last columns were added (a server that crashed, then was
+ * upgraded before its restart replayed the journal) get those columns' defaults.
+ */
+function completeUsageRows(rows: readonly (readonly unknown[])[]): readonly (readonly unknown[])[] {
+  if (rows.every((row) => row.length === USAGE_COLUMNS.length)) return rows;
+  return rows.map((row) =>
+    row.length >= USAGE_COLUMNS.length ? row : [...row, ...Array(USAGE_COLUMNS.length - row.length).fill(0)],
+  );
+}
 
 /**
  * Writes ledger batches in one transaction each call: multi-row INSERTs, one UPDATE per account.
@@ -130,7 +143,7 @@ export class LedgerBatchWriter {
   private writeRows(batch: LedgerBatch): void {
     this.entryInsert.run(batch.entries);
     this.holdInsert.run(batch.holds);
-    this.usageInsert.run(batch.usage);
+    this.usageInsert.run(completeUsageRows(batch.usage));
     for (const row of batch.topups) this.topupInsert.run(...row);
     for (const [accountId, delta] of batch.deltas) if (delta !== 0) this.addToAccount.run(delta, accountId);
   }

@@ -5,6 +5,7 @@ import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect
 import * as initial from './migrations/2026-11-24-initial.js';
 import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
+import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-initial': initial,
   '2026-11-25-waterfall': waterfall,
   '2026-11-30-settlement-journal': settlementJournal,
+  '2026-12-01-cache-tokens': cacheTokens,
 };
 
 const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

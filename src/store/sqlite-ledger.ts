@@ -512,5 +512,7 @@ function usageRow(u: UsageFacts, costMicros: Micros, pools: Partial<Record<Pool,
     u.clientIp,
     u.userAgent,
     u.createdAt,
+    u.cacheReadTokens ?? 0,
+    u.cacheWriteTokens ?? 0,
   ];
 }

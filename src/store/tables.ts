@@ -58,6 +58,8 @@ export interface UsageRecordsTable {
   user_agent: string;
   created_at: number;
   pools: string;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
 }
 
 export interface SubscriptionsTable {

@@ -1,10 +1,12 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { streamText, tool } from 'ai';
+import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { costOf } from '../../src/domain/pricing.js';
 import { type FakeAnthropic, startFakeAnthropic } from '../support/fake-anthropic-upstream.js';
-import { expectedCharge, type Harness, startHarness } from '../support/harness.js';
+import { expectedCharge, type Harness, startHarness, TEST_PRICE } from '../support/harness.js';
 
 /**
  * An OpenAI client, through Tollgate, to a provider that speaks Anthropic's Messages API: the same
@@ -169,4 +171,71 @@ describe('the Vercel AI SDK through Tollgate to the Anthropic-format provider', 
       anthropic.options = { apiKey: PROVIDER_KEY };
     }
   });
+});
+
+describe('prompt caching on the Anthropic-format provider', () => {
+  async function cacheColumns(requestId: string | null) {
+    // Committed on the server's next turn once journaled (settlement-journal.ts).
+    await new Promise((resolve) => setImmediate(resolve));
+    const db = new Database(h.databaseFile, { readonly: true });
+    try {
+      return db
+        .prepare(
+          'SELECT prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, cost_micros FROM usage_records WHERE request_id = ?',
+        )
+        .get(requestId);
+    } finally {
+      db.close();
+    }
+  }
+
+  for (const stream of [false, true]) {
+    it(`charges cache writes at 1.25 times the input price and reads at 0.1 (${stream ? 'streaming' : 'JSON'}), and records them`, async () => {
+      anthropic.options = { apiKey: PROVIDER_KEY, cache: { write: 2_000, read: 10_000 } };
+      try {
+        const user = await h.seed({ usd: '1' });
+        const sdk = new OpenAI({ apiKey: user.key, baseURL: `${h.baseUrl}/v1`, maxRetries: 0 });
+        const request = {
+          model: 'deepseek/deepseek-v4-flash',
+          messages: [{ role: 'user' as const, content: 'Hi' }],
+        };
+        let requestId: string | null;
+        if (stream) {
+          const { data, response } = await sdk.chat.completions
+            .create({ ...request, stream: true })
+            .withResponse();
+          for await (const _ of data) {
+            // drained: the charge is settled before the stream ends
+          }
+          requestId = response.headers.get('x-request-id');
+        } else {
+          const { response } = await sdk.chat.completions.create(request).withResponse();
+          requestId = response.headers.get('x-request-id');
+        }
+        const usage = anthropic.usages.at(-1)!;
+        const prompt = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
+        // The test model's input price is 1 micro-USD a token: writes 1.25, reads 0.1.
+        const expected = costOf(
+          { ...TEST_PRICE, cacheWriteMicrosPerMillion: 1_250_000, cacheReadMicrosPerMillion: 100_000 },
+          {
+            promptTokens: prompt,
+            completionTokens: usage.output_tokens,
+            cacheWriteTokens: 2_000,
+            cacheReadTokens: 10_000,
+          },
+        );
+        expect(expected).toBe(usage.input_tokens + 2_500 + 1_000 + usage.output_tokens * 1_000);
+        expect((await h.ledgerOf(user.accountId)).settled).toBe(expected);
+        expect(await cacheColumns(requestId)).toEqual({
+          prompt_tokens: prompt,
+          completion_tokens: usage.output_tokens,
+          cache_read_tokens: 10_000,
+          cache_write_tokens: 2_000,
+          cost_micros: expected,
+        });
+      } finally {
+        anthropic.options = { apiKey: PROVIDER_KEY };
+      }
+    });
+  }
 });

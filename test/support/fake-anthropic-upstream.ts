@@ -10,12 +10,24 @@ export interface FakeAnthropicOptions {
   readonly apiKey: string;
   /** Answer with a get_weather tool call instead of text. */
   toolUse?: boolean;
+  /**
+   * Report this many prompt tokens as written to and read from the prompt cache, as Anthropic
+   * does: apart from `input_tokens`, which then counts only the rest of the prompt.
+   */
+  cache?: { readonly write: number; readonly read: number };
+}
+
+export interface FakeAnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
 }
 
 export interface FakeAnthropic {
   readonly url: string;
   readonly received: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[];
-  readonly usages: { input_tokens: number; output_tokens: number }[];
+  readonly usages: FakeAnthropicUsage[];
   options: FakeAnthropicOptions;
   close(): Promise<void>;
 }
@@ -70,7 +82,11 @@ export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise
     const text = TEXT.slice(0, Math.min(TEXT.length, maxTokens));
     const tool = state.options.toolUse;
     const output = tool ? 12 : text.length;
-    usages.push({ input_tokens: input, output_tokens: output });
+    const cache = {
+      cache_creation_input_tokens: state.options.cache?.write ?? 0,
+      cache_read_input_tokens: state.options.cache?.read ?? 0,
+    };
+    usages.push({ input_tokens: input, output_tokens: output, ...cache });
 
     if (body.stream !== true) {
       json(res, 200, {
@@ -83,12 +99,7 @@ export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise
           : [{ type: 'text', text: text.join('') }],
         stop_reason: tool ? 'tool_use' : text.length < TEXT.length ? 'max_tokens' : 'end_turn',
         stop_sequence: null,
-        usage: {
-          input_tokens: input,
-          output_tokens: output,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 0,
-        },
+        usage: { input_tokens: input, output_tokens: output, ...cache },
       });
       return;
     }
@@ -105,7 +116,7 @@ export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise
         model,
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: input, output_tokens: 1 },
+        usage: { input_tokens: input, output_tokens: 1, ...cache },
       },
     });
     send('ping', {});

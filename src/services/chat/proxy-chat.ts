@@ -1,6 +1,6 @@
 import type { Deployment, ModelConfig } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
-import type { TokenUsage } from '../../domain/pricing.js';
+import { promptParts, type TokenUsage } from '../../domain/pricing.js';
 import { type PromptSize, promptTokensCeiling, promptTokensEstimate } from '../../domain/prompt-tokens.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
@@ -245,6 +245,8 @@ export class ChatCompletions {
     usageSource: UsageRecord['usageSource'],
   ): UsageFacts {
     const now = this.clock.now();
+    // The parts as costOf priced them, so that tokens times prices give the recorded cost.
+    const { read, write } = promptParts(usage);
     return {
       requestId: call.context.requestId,
       accountId: call.principal.accountId,
@@ -255,6 +257,8 @@ export class ChatCompletions {
       upstreamModel: deployment.upstreamModel,
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
+      cacheReadTokens: read,
+      cacheWriteTokens: write,
       usageSource,
       status,
       latencyMs: now - call.context.startedAt,

@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../../domain/pricing.js';
+import { type TokenUsage, tokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
 import { eventData, SseEventSplitter } from '../sse-events.js';
 import { convertRequest } from './convert-request.js';
@@ -6,10 +6,14 @@ import { convertResponse } from './convert-response.js';
 import { AnthropicStreamConverter } from './convert-stream.js';
 import type { OpenAiUsage } from './usage.js';
 
-const toTokenUsage = (usage: OpenAiUsage): TokenUsage => ({
-  promptTokens: usage.prompt_tokens,
-  completionTokens: usage.completion_tokens,
-});
+/** Cache reads and writes stay apart: Anthropic bills them at their own rates. */
+const toTokenUsage = (usage: OpenAiUsage): TokenUsage =>
+  tokenUsage(
+    usage.prompt_tokens,
+    usage.completion_tokens,
+    usage.prompt_tokens_details.cached_tokens,
+    usage.prompt_tokens_details.cache_write_tokens,
+  );
 
 /** Anthropic's events, parsed one by one, re-emitted as OpenAI chunks. */
 class AnthropicStream implements StreamTranslator {

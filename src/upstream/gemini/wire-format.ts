@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../../domain/pricing.js';
+import { type TokenUsage, tokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamRefusal, StreamTranslator } from '../../ports/chat-wire.js';
 import { eventData, SseEventSplitter } from '../sse-events.js';
 import { newCallId } from '../tool-call-ids.js';
@@ -15,10 +15,9 @@ import {
 
 type Json = Record<string, unknown>;
 
-const toTokenUsage = (usage: ReturnType<typeof convertUsage>): TokenUsage => ({
-  promptTokens: usage.prompt_tokens,
-  completionTokens: usage.completion_tokens,
-});
+/** Tokens served from Gemini's context cache are part of the prompt, billed at the cache rate. */
+const toTokenUsage = (usage: ReturnType<typeof convertUsage>): TokenUsage =>
+  tokenUsage(usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens_details.cached_tokens);
 
 /**
  * Gemini's `streamGenerateContent?alt=sse`: each event is a whole GenerateContentResponse with the

@@ -46,3 +46,17 @@ describe('usage read from a JSON answer without parsing it whole', () => {
     expect(usageFromJson(pretty)).toEqual({ promptTokens: 3, completionTokens: 4 });
   });
 });
+
+describe('cached prompt tokens an OpenAI-compatible server reports', () => {
+  it('are kept apart as cache reads (and writes, as gateways in front of Anthropic report them)', () => {
+    expect(
+      usageFromJson(
+        completion('Hi', {
+          prompt_tokens: 100,
+          completion_tokens: 5,
+          prompt_tokens_details: { cached_tokens: 60, cache_write_tokens: 30 },
+        }),
+      ),
+    ).toEqual({ promptTokens: 100, completionTokens: 5, cacheReadTokens: 60, cacheWriteTokens: 30 });
+  });
+});

@@ -1,18 +1,34 @@
-import type { TokenUsage } from '../../domain/pricing.js';
+import { type TokenUsage, tokenUsage } from '../../domain/pricing.js';
 
 function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
+interface OpenAiUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  /**
+   * OpenAI's cache reads; `cache_write_tokens` is what gateways in front of Anthropic (Tollgate
+   * among them) add for cache writes. Both are parts of prompt_tokens.
+   */
+  prompt_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null;
+}
+
 /** Usage as an OpenAI-compatible upstream reports it, in a response or in a stream's usage chunk. */
 export function parseUsage(payload: unknown): TokenUsage | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const usage = (payload as { usage?: unknown }).usage;
+  const usage = (payload as { usage?: unknown }).usage as OpenAiUsage | null | undefined;
   if (typeof usage !== 'object' || usage === null) return undefined;
-  const promptTokens = count((usage as { prompt_tokens?: unknown }).prompt_tokens);
-  const completionTokens = count((usage as { completion_tokens?: unknown }).completion_tokens);
+  const promptTokens = count(usage.prompt_tokens);
+  const completionTokens = count(usage.completion_tokens);
   if (promptTokens === undefined || completionTokens === undefined) return undefined;
-  return { promptTokens, completionTokens };
+  const details = usage.prompt_tokens_details;
+  return tokenUsage(
+    promptTokens,
+    completionTokens,
+    count(details?.cached_tokens),
+    count(details?.cache_write_tokens),
+  );
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
