@@ -142,6 +142,29 @@ describe('the settlement journal', () => {
     }
   });
 
+  it('replays a line written before the cache-token columns existed, with no cache tokens', async () => {
+    const crashed = path.join(dir, 'older.db');
+    await (await settleOne('req_older', 500)).answered.then(() => snapshotAsCrashed(file, crashed));
+    // The same lines as a server without the two last usage columns wrote them.
+    const journalFile = settlementJournalPath(crashed);
+    const lines = readFileSync(journalFile, 'utf8').trim().split('\n');
+    const older = lines.map((text) => {
+      const line = JSON.parse(text) as { batch: { usage: unknown[][] } };
+      for (const row of line.batch.usage) row.splice(-2);
+      return JSON.stringify(line);
+    });
+    writeFileSync(journalFile, `${older.join('\n')}\n`);
+    expect(await restart(crashed)).toBe(1);
+    const db = new Database(crashed, { readonly: true });
+    try {
+      expect(
+        db.prepare('SELECT request_id, cache_read_tokens, cache_write_tokens FROM usage_records').all(),
+      ).toEqual([{ request_id: 'req_older', cache_read_tokens: 0, cache_write_tokens: 0 }]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('ignores a last line cut short, whose write never returned', async () => {
     const crashed = path.join(dir, 'torn.db');
     await (await settleOne('req_whole', 300)).answered.then(() => snapshotAsCrashed(file, crashed));
