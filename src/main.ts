@@ -7,6 +7,7 @@ import { cryptoRandom, newId, systemClock } from './crypto/system.js';
 import { secretRedactor } from './domain/redact-secrets.js';
 import { buildApp, loggerOptions } from './http/app.js';
 import type { Ledger } from './ports/ledger.js';
+import { InMemoryMetrics } from './ports/metrics.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
 import { AccountService } from './services/accounts.js';
@@ -30,7 +31,7 @@ import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
 import { LedgerBatchWriter } from './store/ledger-batch.js';
 import { openSqlite } from './store/open-database.js';
 import { acquireServerLock } from './store/server-lock.js';
-import { SettlementJournal } from './store/settlement-journal.js';
+import { refusedSettlementsPath, SettlementJournal } from './store/settlement-journal.js';
 import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
 import { SqliteLedger } from './store/sqlite-ledger.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
@@ -43,6 +44,8 @@ export interface Tollgate {
     readonly keys: ApiKeyService;
     readonly subscriptions: SubscriptionService;
     readonly ledger: Ledger;
+    /** Counters until the Prometheus exporter: settlements above their hold. */
+    readonly metrics: InMemoryMetrics;
   };
   /** Serves until close(); returns the address it listens on. */
   listen(): Promise<string>;
@@ -99,7 +102,9 @@ export async function createTollgate(
   const watch = new DataVersionWatch(database.sqlite);
   const keyActivity = new SqliteKeyActivity(database.sqlite, watch);
   const id = (prefix: string) => newId(prefix);
-  const ledger = new SqliteLedger(database.sqlite, watch, id, opened?.journal);
+  const ledger = new SqliteLedger(database.sqlite, watch, id, opened?.journal, {
+    error: (details, message) => app.log.error(details, message),
+  });
   const undiciUpstreams = overrides.upstreams
     ? undefined
     : new UndiciUpstreams(config.providers, providerKeys);
@@ -141,7 +146,7 @@ export async function createTollgate(
     id,
     forgetKeys,
   );
-  const billing = new Billing(ledger, plans, clock, id);
+  const metrics = new InMemoryMetrics();
 
   // Asynchronous stdout: while one write is in flight, later lines are coalesced into the next,
   // so a busy server makes one write for many log lines instead of one write per request.
@@ -150,6 +155,10 @@ export async function createTollgate(
   const warn = {
     warn: (details: Record<string, unknown>, message: string) => app.log.warn(details, message),
   };
+  const billing = new Billing(ledger, plans, clock, id, {
+    log: warn,
+    metrics,
+  });
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
@@ -180,10 +189,15 @@ export async function createTollgate(
   for (const deprecation of config.deprecations) app.log.warn({ config: config.sourcePath }, deprecation);
   if (opened?.replayed)
     app.log.warn({ batches: opened.replayed }, 'committed settlements the last run had only journaled');
+  if (opened?.refused)
+    app.log.error(
+      { batches: opened.refused, file: refusedSettlementsPath(config.databasePath) },
+      'the database refused settlements the last run had journaled: set aside in the refused settlements file',
+    );
   return wire(
     app,
     config,
-    { accounts, keys, subscriptions, ledger },
+    { accounts, keys, subscriptions, ledger, metrics },
     {
       close: async () => {
         await uses.stop();

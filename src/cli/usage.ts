@@ -29,6 +29,7 @@ export function registerUsageCommand(program: Command, globals: () => GlobalOpti
           [options.by]: l.group,
           requests: l.requests,
           failed: l.failed,
+          over_hold: l.overHold,
           prompt_tokens: l.promptTokens,
           completion_tokens: l.completionTokens,
           cost_micros: l.costMicros,
@@ -39,10 +40,10 @@ export function registerUsageCommand(program: Command, globals: () => GlobalOpti
           lines.length === 0
             ? 'no usage'
             : [
-                `${options.by.padEnd(32)} requests  failed  prompt tokens  completion tokens  cost  (by pool)`,
+                `${options.by.padEnd(32)} requests  failed  over hold  prompt tokens  completion tokens  cost  (by pool)`,
                 ...lines.map(
                   (l) =>
-                    `${l.group.padEnd(32)} ${String(l.requests).padStart(8)}  ${String(l.failed).padStart(6)}  ${String(l.promptTokens).padStart(13)}  ${String(l.completionTokens).padStart(17)}  ${formatUsd(l.costMicros)}  (${Object.entries(
+                    `${l.group.padEnd(32)} ${String(l.requests).padStart(8)}  ${String(l.failed).padStart(6)}  ${String(l.overHold).padStart(9)}  ${String(l.promptTokens).padStart(13)}  ${String(l.completionTokens).padStart(17)}  ${formatUsd(l.costMicros)}  (${Object.entries(
                       l.pools,
                     )
                       .map(([pool, micros]) => `${pool} ${formatUsd(micros)}`)

@@ -4,14 +4,7 @@ import { calendarWindow, subscriptionWindow } from './periods.js';
 import type { AgentLimit } from './plans.js';
 import { costOf, type ModelPrice } from './pricing.js';
 import { type PoolUsage, roomOf, type SpendScope } from './spend-scope.js';
-import {
-  type PoolPart,
-  type PoolRoom,
-  planWaterfall,
-  splitCharge,
-  UNLIMITED,
-  type WaterfallRequest,
-} from './waterfall.js';
+import { type PoolRoom, planWaterfall, UNLIMITED, type WaterfallRequest } from './waterfall.js';
 
 /** 1 micro-USD per prompt token and 1000 per output token, so amounts are easy to follow. */
 const price: ModelPrice = { inputMicrosPerMillion: 1_000_000, outputMicrosPerMillion: 1_000_000_000 };
@@ -245,72 +238,6 @@ describe('planWaterfall', () => {
         // Prepaid credit is touched only once the primary pool has given all it has.
         expect(plan.parts[0], label).toEqual({ pool: 'subscription', amount: room.primary.room });
       }
-    }
-  });
-});
-
-describe('splitCharge', () => {
-  const held: PoolPart[] = [
-    { pool: 'subscription', amount: 5_000 },
-    { pool: 'prepaid', amount: 5_100 },
-  ];
-
-  it('charges the primary pool first when the charge is less than what it held', () => {
-    expect(splitCharge(held, 3_000)).toEqual([
-      { pool: 'subscription', amount: 3_000 },
-      { pool: 'prepaid', amount: 0 },
-    ]);
-  });
-
-  it('charges prepaid credit only for what the primary pool held too little for', () => {
-    expect(splitCharge(held, 7_000)).toEqual([
-      { pool: 'subscription', amount: 5_000 },
-      { pool: 'prepaid', amount: 2_000 },
-    ]);
-  });
-
-  it('charges every part in full when the charge equals the hold', () => {
-    expect(splitCharge(held, 10_100)).toEqual(held);
-  });
-
-  it('charges nothing for a free request', () => {
-    expect(splitCharge(held, 0)).toEqual([
-      { pool: 'subscription', amount: 0 },
-      { pool: 'prepaid', amount: 0 },
-    ]);
-  });
-
-  it('never charges a pool more than it held, even for a charge above the hold', () => {
-    expect(splitCharge(held, 1_000_000)).toEqual(held);
-  });
-
-  it('charges a single-pool hold entirely to that pool', () => {
-    expect(splitCharge([{ pool: 'agent_quota', amount: 800 }], 650)).toEqual([
-      { pool: 'agent_quota', amount: 650 },
-    ]);
-  });
-
-  it('always charges min(charge, hold) in total, in order, never more than each part', () => {
-    const random = seeded(11);
-    for (let i = 0; i < 1_000; i++) {
-      const parts: PoolPart[] = [
-        { pool: 'subscription', amount: 1 + random(10_000) },
-        { pool: 'prepaid', amount: 1 + random(10_000) },
-      ];
-      const hold = parts[0]!.amount + parts[1]!.amount;
-      const charge = random(hold + 5_000);
-      const split = splitCharge(parts, charge);
-      const label = JSON.stringify({ parts, charge });
-      expect(
-        split.reduce((sum, p) => sum + p.amount, 0),
-        label,
-      ).toBe(Math.min(charge, hold));
-      split.forEach((part, j) => {
-        expect(part.pool, label).toBe(parts[j]!.pool);
-        expect(part.amount, label).toBeGreaterThanOrEqual(0);
-        expect(part.amount, label).toBeLessThanOrEqual(parts[j]!.amount);
-      });
-      if (split[1]!.amount > 0) expect(split[0]!.amount, label).toBe(parts[0]!.amount);
     }
   });
 });

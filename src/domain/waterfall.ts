@@ -9,7 +9,7 @@ import type { ModelPrice } from './pricing.js';
  *      quota for chat-agent keys (prepaid keys have none),
  *   3. prepaid credit: always for prepaid keys, otherwise only when the key's overflow is on.
  * The hold takes from the primary pool first and from prepaid credit for the rest; the settlement
- * charges in the same order.
+ * charges in the same order, all of what the provider reported (split-charge.ts).
  */
 export type Pool = 'prepaid' | 'subscription' | 'agent_quota';
 /** What a 402 names as the thing that ran out. */
@@ -113,17 +113,4 @@ export function planWaterfall(request: WaterfallRequest, room: PoolRoom): Waterf
     parts.push({ pool: primary.pool, amount: fromPrimary });
   if (plan.holdMicros > fromPrimary) parts.push({ pool: 'prepaid', amount: plan.holdMicros - fromPrimary });
   return { kind: 'hold', holdMicros: plan.holdMicros, maxTokens: plan.maxTokens, parts };
-}
-
-/**
- * Splits a charge over the held parts in waterfall order: each pool pays up to what it held, so
- * no pool is ever charged more than the hold reserved in it. The charge never exceeds the hold.
- */
-export function splitCharge(parts: readonly PoolPart[], charge: Micros): PoolPart[] {
-  let left = charge;
-  return parts.map((part) => {
-    const amount = Math.min(left, part.amount);
-    left -= amount;
-    return { pool: part.pool, amount };
-  });
 }

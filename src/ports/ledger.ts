@@ -17,18 +17,47 @@ export type HoldDecision = (usage: PoolUsage) => readonly PoolPart[] | undefined
 
 export type PlaceOutcome = 'placed' | 'refused' | 'unknown-account';
 
+/** A hold being settled, as the settlement decision sees it. */
+export interface ClosingHold {
+  readonly scope: SpendScope;
+  /** What the hold reserved in each pool, in waterfall order. */
+  readonly parts: readonly PoolPart[];
+  readonly amount: Micros;
+  /**
+   * The scope's usage at this moment, this hold's reservation still counted (undefined if the
+   * account is gone). It reads the pools, so it is meant for a charge above the hold only.
+   */
+  usage(): PoolUsage | undefined;
+}
+
+/**
+ * Decides what each pool pays of a settlement (domain/split-charge.ts): the held parts' pools in
+ * the same order, or, for a hold that drew on no pool, nothing or one prepaid part. It runs inside
+ * the ledger's atomic step; the ledger refuses (throws) any other shape, or an amount that is not
+ * a whole non-negative number of micro-USD, before changing anything.
+ */
+export type ChargeDecision = (hold: ClosingHold) => readonly PoolPart[];
+
 export interface Settlement {
   /**
    * False when the hold was no longer open. The charge is collected all the same, from the
    * account's prepaid credit (the pools the hold drew on are no longer known), and recorded.
    */
   readonly holdWasOpen: boolean;
-  /** What each pool was charged, in waterfall order. */
+  /**
+   * What each pool was charged, in waterfall order: the whole charge, which may be more than the
+   * hold (see ChargeDecision).
+   */
   readonly charged: readonly PoolPart[];
+  /** What the hold had reserved; 0 when the hold was no longer open. */
+  readonly heldMicros: Micros;
 }
 
-/** What a settlement records of its request; the ledger adds the cost and the pools it charged. */
-export type UsageFacts = Omit<UsageRecord, 'costMicros' | 'pools'>;
+/**
+ * What a settlement records of its request; the ledger adds the cost, the pools it charged and
+ * whether the charge passed the hold.
+ */
+export type UsageFacts = Omit<UsageRecord, 'costMicros' | 'pools' | 'overHold'>;
 
 /** One request's outcome, written with its settlement or release. */
 export interface UsageRecord {
@@ -50,6 +79,11 @@ export interface UsageRecord {
   readonly costMicros: Micros;
   /** Filled in by the ledger at settlement: what each pool paid. */
   readonly pools?: Partial<Record<Pool, Micros>>;
+  /**
+   * Filled in by the ledger at settlement: the provider reported more than the hold covered, and
+   * all of it was charged. A mispriced model or a misbehaving provider shows here first.
+   */
+  readonly overHold?: boolean;
   readonly status: number;
   readonly latencyMs: number;
   readonly clientIp: string;
@@ -79,12 +113,19 @@ export interface LedgerEntry {
  * balance, so the balance always equals the sum of its prepaid entries; the other pools' spend in a
  * period is the sum of their entries placed in it. A hold subtracts its amount; a settlement
  * subtracts the charge; the release gives the hold back.
+ *
+ * A hold never takes more than a pool has, but a settlement charges what the provider reported,
+ * even above the hold: a pool may then count above its cap for the rest of its period, and the
+ * prepaid balance may go below zero. A negative balance is a debt: holds cannot draw on it (there
+ * is no room), and the next credits pay it first, since the balance is the sum of the entries.
+ * Only a settlement takes a balance below zero.
  */
 export interface Ledger {
   /** Prepaid credit not held by a request in flight; undefined for an unknown account. */
   available(accountId: string): Promise<Micros | undefined>;
   /** Spend in each pool of the scope now, holds in flight included; undefined for an unknown account. */
   usage(scope: SpendScope, now: number): Promise<PoolUsage | undefined>;
+  /** Adds a positive amount of prepaid credit; it pays any debt first. False for an unknown account. */
   credit(entry: {
     id: string;
     accountId: string;
@@ -97,8 +138,11 @@ export interface Ledger {
    * to interleave, so no pool can be promised twice.
    */
   placeHold(hold: HoldToPlace, decide: HoldDecision): Promise<PlaceOutcome>;
-  /** Charges at most the held amount, pool by pool in waterfall order, and releases the rest. */
-  settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement>;
+  /**
+   * Closes the hold: charges each pool what `decide` says (all of the reported cost, which may pass
+   * the hold), releases the reservation, and records the usage.
+   */
+  settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement>;
   /** Gives the whole hold back; false if the hold was no longer open. */
   release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean>;
   entries(accountId: string): Promise<LedgerEntry[]>;

@@ -6,3 +6,8 @@ export interface Clock {
 export interface RandomSource {
   bytes(count: number): Uint8Array;
 }
+
+/** Where a service reports an anomaly it handled: one line, never a secret. */
+export interface Warn {
+  warn(details: Record<string, unknown>, message: string): void;
+}

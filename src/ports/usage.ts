@@ -12,6 +12,8 @@ export interface UsageRow {
   readonly pools: Partial<Record<Pool, Micros>>;
   readonly status: number;
   readonly createdAt: number;
+  /** The provider reported more than the hold covered, and all of it was charged. */
+  readonly overHold: boolean;
 }
 
 export interface UsageReader {

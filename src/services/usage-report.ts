@@ -8,6 +8,8 @@ export interface UsageLine {
   readonly group: string;
   readonly requests: number;
   readonly failed: number;
+  /** Requests charged more than their hold: a mispriced model or a provider over-reporting. */
+  readonly overHold: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costMicros: Micros;
@@ -33,6 +35,7 @@ export async function usageReport(
     {
       requests: number;
       failed: number;
+      overHold: number;
       promptTokens: number;
       completionTokens: number;
       costMicros: number;
@@ -44,6 +47,7 @@ export async function usageReport(
     const line = lines.get(group) ?? {
       requests: 0,
       failed: 0,
+      overHold: 0,
       promptTokens: 0,
       completionTokens: 0,
       costMicros: 0,
@@ -51,6 +55,7 @@ export async function usageReport(
     };
     line.requests++;
     if (row.status >= 400 || row.status === 0) line.failed++;
+    if (row.overHold) line.overHold++;
     line.promptTokens += row.promptTokens;
     line.completionTokens += row.completionTokens;
     line.costMicros += row.costMicros;

@@ -17,6 +17,7 @@ export class KyselyUsageReader implements UsageReader {
         'pools',
         'status',
         'created_at',
+        'over_hold',
       ])
       .where('account_id', '=', accountId)
       .where('created_at', '>=', since)
@@ -31,6 +32,7 @@ export class KyselyUsageReader implements UsageReader {
       pools: JSON.parse(r.pools) as UsageRow['pools'],
       status: Number(r.status),
       createdAt: Number(r.created_at),
+      overHold: Number(r.over_hold) === 1,
     }));
   }
 }

@@ -60,7 +60,27 @@ const USAGE_COLUMNS = [
   'created_at',
   'cache_read_tokens',
   'cache_write_tokens',
+  'over_hold',
 ];
+
+/**
+ * True when the database refused a row (a constraint, a value it cannot bind) rather than failed
+ * to write at all (a full disk, an I/O error): the other rows of the same commit can still be written.
+ */
+export function isRowRefusal(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (code.startsWith('SQLITE_CONSTRAINT') ||
+      code === 'SQLITE_MISMATCH' ||
+      code === 'SQLITE_TOOBIG' ||
+      code === 'SQLITE_RANGE')
+  );
+}
+
+/** Told of each batch left out because the database refused one of its rows. */
+export type OnRefused = (index: number, error: unknown) => void;
 
 /**
  * Rows of a journal written before the last columns were added (a server that crashed, then was
@@ -84,7 +104,17 @@ export class LedgerBatchWriter {
   private readonly usageInsert: BatchedInsert;
   private readonly topupInsert: Statement<TopupRow>;
   private readonly addToAccount: Statement<[Micros, string]>;
-  private readonly replay: Transaction<(journaled: readonly JournaledBatch[]) => number>;
+  private readonly replay: Transaction<
+    (
+      journaled: readonly JournaledBatch[],
+      onRefused: (batch: JournaledBatch, error: unknown) => void,
+    ) => number
+  >;
+  /** One batch in a savepoint of its own, inside the transaction that calls it. */
+  private readonly writeAlone: Transaction<(batch: LedgerBatch) => void>;
+  private readonly eachAlone: Transaction<
+    (batches: readonly LedgerBatch[], journalSeq: number | undefined, onRefused: OnRefused) => void
+  >;
   private readonly selectApplied: Statement<[]>;
   private readonly markApplied: Statement<[number]>;
   /** Built once: wrapping a new function per commit cost about 1 µs a request (--cpu-prof). */
@@ -109,14 +139,20 @@ export class LedgerBatchWriter {
       for (const batch of batches) this.writeRows(batch);
       if (journalSeq !== undefined) this.markApplied.run(journalSeq);
     });
-    this.replay = db.transaction((journaled) => {
+    this.writeAlone = db.transaction((batch) => this.writeRows(batch));
+    this.eachAlone = db.transaction((batches, journalSeq, onRefused) => {
+      batches.forEach((batch, index) => {
+        this.tryAlone(batch, (error) => onRefused(index, error));
+      });
+      if (journalSeq !== undefined) this.markApplied.run(journalSeq);
+    });
+    this.replay = db.transaction((journaled, onRefused) => {
       const applied = this.appliedSeq();
       let count = 0;
-      for (const { seq, batch } of journaled) {
-        if (seq <= applied) continue;
-        this.writeRows(batch);
-        this.markApplied.run(seq);
-        count++;
+      for (const entry of journaled) {
+        if (entry.seq <= applied) continue;
+        if (this.tryAlone(entry.batch, (error) => onRefused(entry, error))) count++;
+        this.markApplied.run(entry.seq);
       }
       return count;
     });
@@ -128,16 +164,42 @@ export class LedgerBatchWriter {
   }
 
   /**
-   * Commits those of the journaled batches that come after `appliedSeq()`, which is read inside the
-   * same transaction. Returns how many were applied.
+   * Commits `batches` as `commit` does, but each in a savepoint of its own, so that a batch with a
+   * row the database refuses is left out (and `onRefused` told, inside the transaction) while the
+   * others are written. An error other than a refused row fails the whole commit, as in `commit`.
    */
-  commitUnapplied(journaled: readonly JournaledBatch[]): number {
-    return this.replay.immediate(journaled);
+  commitEach(batches: readonly LedgerBatch[], journalSeq: number | undefined, onRefused: OnRefused): void {
+    this.eachAlone.immediate(batches, journalSeq, onRefused);
+  }
+
+  /**
+   * Commits those of the journaled batches that come after `appliedSeq()`, which is read inside the
+   * same transaction, each in a savepoint of its own: a batch with a row the database refuses is
+   * left out, `onRefused` told (inside the transaction, so before anything is committed), and
+   * counted as applied, so that it cannot block the batches after it. Returns how many were applied.
+   */
+  commitUnapplied(
+    journaled: readonly JournaledBatch[],
+    onRefused: (batch: JournaledBatch, error: unknown) => void,
+  ): number {
+    return this.replay.immediate(journaled, onRefused);
   }
 
   /** The last journal sequence number committed. */
   appliedSeq(): number {
     return Number(this.selectApplied.get() ?? 0);
+  }
+
+  /** Writes the batch in a savepoint; false, with the savepoint rolled back, if a row was refused. */
+  private tryAlone(batch: LedgerBatch, onRefused: (error: unknown) => void): boolean {
+    try {
+      this.writeAlone(batch);
+      return true;
+    } catch (error) {
+      if (!isRowRefusal(error)) throw error;
+      onRefused(error);
+      return false;
+    }
   }
 
   private writeRows(batch: LedgerBatch): void {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   TEST_ACCOUNT as ACCOUNT,
+  charge,
   creditTestAccount,
   insertTestAccount,
   usageFacts,
@@ -43,8 +44,12 @@ describe('a settlement whose hold is gone', () => {
     }[];
 
   it('is charged to prepaid credit and recorded, not dropped', async () => {
-    const settlement = await ledger.settle('hold_never_seen', 700, usageFacts('req_orphan'));
-    expect(settlement).toEqual({ holdWasOpen: false, charged: [{ pool: 'prepaid', amount: 700 }] });
+    const settlement = await ledger.settle('hold_never_seen', charge(700), usageFacts('req_orphan'));
+    expect(settlement).toEqual({
+      holdWasOpen: false,
+      charged: [{ pool: 'prepaid', amount: 700 }],
+      heldMicros: 0,
+    });
     expect(await ledger.available(ACCOUNT)).toBe(999_300);
     ledger.flush();
     expect(usageRows()).toEqual([{ request_id: 'req_orphan', cost_micros: 700, pools: '{"prepaid":700}' }]);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   TEST_ACCOUNT as ACCOUNT,
+  charge,
   creditTestAccount,
   insertTestAccount,
   nextTurn,
@@ -16,7 +17,12 @@ import { newId } from '../crypto/system.js';
 import { DataVersionWatch } from './data-version-watch.js';
 import { LedgerBatchWriter } from './ledger-batch.js';
 import { type OpenDatabase, openSqlite } from './open-database.js';
-import { SettlementJournal, SettlementJournalError, settlementJournalPath } from './settlement-journal.js';
+import {
+  refusedSettlementsPath,
+  SettlementJournal,
+  SettlementJournalError,
+  settlementJournalPath,
+} from './settlement-journal.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 
 /** Quotes and a newline: the journal's JSON must bring them back unchanged. */
@@ -88,12 +94,16 @@ describe('the settlement journal', () => {
   });
 
   /** Places and settles a hold; `answered` resolves when the settlement does (wrapped: awaiting would flatten it). */
-  async function settleOne(requestId: string, charge: number): Promise<{ answered: Promise<void> }> {
+  async function settleOne(
+    requestId: string,
+    micros: number,
+    userAgent = USER_AGENT,
+  ): Promise<{ answered: Promise<void> }> {
     const holdId = newId('hold');
     const now = Date.now();
     await ledger.placeHold({ id: holdId, requestId, scope, now }, () => [{ pool: 'prepaid', amount: 1_000 }]);
     return {
-      answered: ledger.settle(holdId, charge, usageFacts(requestId, USER_AGENT)).then(() => undefined),
+      answered: ledger.settle(holdId, charge(micros), usageFacts(requestId, userAgent)).then(() => undefined),
     };
   }
 
@@ -219,5 +229,83 @@ describe('the settlement journal', () => {
     expect(existsSync(settlementJournalPath(file))).toBe(false);
     expect(readLedger(file).requests).toEqual(['req_closing']);
     // afterEach closes again: a second close must do no harm.
+  });
+
+  describe('with a batch the database refuses', () => {
+    /** Stands for any row the database might refuse, whatever the reason. */
+    const refusePoison = (db: { exec(sql: string): unknown }) =>
+      db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records
+        WHEN NEW.user_agent = 'poison' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`);
+    const refusedLines = (db: string) =>
+      readFileSync(refusedSettlementsPath(db), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { seq: number; reason: string });
+
+    it('sets the refused batch aside and goes on committing the ones after it', async () => {
+      refusePoison(database.sqlite);
+      ledger.flush();
+      // Answered from the journal; its commit on the next turn is refused, and it is set aside then.
+      await (await settleOne('req_poison', 100, 'poison')).answered;
+      await nextTurn();
+      expect(refusedLines(file)).toHaveLength(1);
+      for (const id of ['req_after', 'req_later']) {
+        await (await settleOne(id, 100)).answered;
+        await nextTurn();
+      }
+      const after = readLedger(file);
+      expect(after.requests).toEqual(['req_after', 'req_later']);
+      expect(after.available).toBe(1_000_000 - 200);
+      expect(after.sum).toBe(after.available);
+      expect(await ledger.available(ACCOUNT)).toBe(after.available);
+      const [refused, ...more] = refusedLines(file);
+      expect(more).toEqual([]);
+      expect(refused?.reason).toBe('refused for the test');
+      expect(JSON.stringify(refused)).toContain('req_poison');
+    });
+
+    it('at the next start, replays the batches after a refused one, sets it aside, and starts', async () => {
+      refusePoison(database.sqlite);
+      ledger.flush();
+      const crashed = path.join(dir, 'crashed.db');
+      // Two requests ending together: a journal line each, then the crash before their commit.
+      const group = await Promise.all([settleOne('req_poison', 100, 'poison'), settleOne('req_good', 300)]);
+      await Promise.all(group.map((one) => one.answered)).then(() => snapshotAsCrashed(file, crashed));
+      expect(readLedger(crashed).requests).toEqual([]);
+
+      expect(await restart(crashed)).toBe(1);
+      const recovered = readLedger(crashed);
+      expect(recovered.requests).toEqual(['req_good']);
+      expect(recovered.available).toBe(1_000_000 - 300);
+      expect(recovered.sum).toBe(recovered.available);
+      expect(refusedLines(crashed).map((line) => line.reason)).toEqual(['refused for the test']);
+      // Counted as applied: the next start neither replays nor sets it aside again.
+      expect(await restart(crashed)).toBe(0);
+      expect(refusedLines(crashed)).toHaveLength(1);
+    });
+  });
+
+  it('replays a journal written before usage records had over_hold', async () => {
+    const crashed = path.join(dir, 'older.db');
+    await (await settleOne('req_older', 200)).answered.then(() => snapshotAsCrashed(file, crashed));
+    const journalFile = settlementJournalPath(crashed);
+    const older = readFileSync(journalFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const parsed = JSON.parse(line) as { batch: { usage: unknown[][] } };
+        for (const row of parsed.batch.usage) row.pop();
+        return JSON.stringify(parsed);
+      });
+    writeFileSync(journalFile, `${older.join('\n')}\n`);
+    expect(await restart(crashed)).toBe(1);
+    const db = new Database(crashed, { readonly: true });
+    try {
+      expect(db.prepare('SELECT request_id, over_hold FROM usage_records').all()).toEqual([
+        { request_id: 'req_older', over_hold: 0 },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -46,6 +46,11 @@ export class SqliteAutoTopup {
     this.queued.push([id, accountId, account.settings.amountMicros, balance, 'pending', now]);
   }
 
+  /** How many requests are queued; each settlement's request follows those before it. */
+  queuedCount(): number {
+    return this.queued.length;
+  }
+
   takeQueued(): TopupRow[] {
     const rows = this.queued;
     this.queued = [];

@@ -1,8 +1,9 @@
 import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
 import type { Micros } from '../domain/money.js';
 import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
-import { type Pool, type PoolPart, splitCharge } from '../domain/waterfall.js';
+import type { Pool, PoolPart } from '../domain/waterfall.js';
 import type {
+  ChargeDecision,
   HoldDecision,
   HoldToPlace,
   Ledger,
@@ -15,7 +16,8 @@ import type {
 } from '../ports/ledger.js';
 import type { DataVersionWatch } from './data-version-watch.js';
 import type { HoldEntriesRow } from './hold-entries-insert.js';
-import { type LedgerBatch, LedgerBatchWriter } from './ledger-batch.js';
+import { isRowRefusal, type LedgerBatch, LedgerBatchWriter } from './ledger-batch.js';
+import { integer, isAmount, text } from './row-values.js';
 import type { SettlementJournal } from './settlement-journal.js';
 import { SqliteAutoTopup } from './sqlite-auto-topup.js';
 import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
@@ -47,14 +49,39 @@ import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
  * Another process (the CLI adding credits) is noticed through DataVersionWatch; the in-memory
  * balances are then re-read.
  *
+ * One request's rows can never fail the others': their values are made valid as they are queued
+ * (row-values.ts; amounts are checked, and a wrong one refused before anything changes), and
+ * should the database refuse a row all the same, the group is committed again request by request
+ * (each in a savepoint), so that only the request whose row was refused fails. A balance may go
+ * below zero: a settlement charges what the provider reported, even above its hold (ports/ledger.ts).
+ *
  * Plain SQL over prepared statements rather than Kysely here: measured, building and awaiting the
  * same queries through Kysely cost about three times the SQLite work itself. Kysely owns the schema.
  */
 type OpenHold = HeldRequest;
 
+/** Where a request's rows end in the queues: the group's rows, cut at these, are its requests'. */
+interface QueueEnds {
+  readonly entries: number;
+  readonly holds: number;
+  readonly usage: number;
+  readonly topups: number;
+}
+
+const NO_ROWS: QueueEnds = { entries: 0, holds: 0, usage: 0, topups: 0 };
+
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
+  readonly ends: QueueEnds;
+  /** The one account whose committed balance the request changes, and by how much. */
+  readonly accountId: string;
+  readonly delta: Micros;
+}
+
+/** Where a ledger reports rows the database refused: a bug, since rows are made valid as queued. */
+export interface LedgerErrorLog {
+  error(details: Record<string, unknown>, message: string): void;
 }
 
 /**
@@ -93,7 +120,10 @@ export class SqliteLedger implements Ledger {
   private queuedHolds: HoldEntriesRow[] = [];
   private queuedUsage: unknown[][] = [];
   private waiters: Waiter[] = [];
-  /** Batches in the settlement journal, answered, and not yet committed (oldest first). */
+  /**
+   * Batches in the settlement journal (one a request), answered, and not yet committed, oldest
+   * first; their sequence numbers run up to journaledThrough without a gap.
+   */
   private journaled: LedgerBatch[] = [];
   private journaledThrough = 0;
   /** What the journaled batches will add to each account's committed balance. */
@@ -119,6 +149,7 @@ export class SqliteLedger implements Ledger {
     private readonly newId: (prefix: string) => string,
     /** Only the server's ledger has one (settlement-journal.ts); without it, every group commits first. */
     private readonly journal?: SettlementJournal,
+    private readonly log?: LedgerErrorLog,
   ) {
     watch.onExternalChange(() => this.forgetBalances());
     this.writer = new LedgerBatchWriter(db);
@@ -159,21 +190,24 @@ export class SqliteLedger implements Ledger {
     note: string;
     now: number;
   }): Promise<boolean> {
+    // Only a settlement may take a balance down, so that a debt only ever comes from usage.
+    if (!isAmount(entry.amount) || entry.amount === 0)
+      throw new RangeError(`a credit must be a positive whole number of micro-USD, got ${entry.amount}`);
     if (this.availableNow(entry.accountId) === undefined) return false;
     this.change(entry.accountId, entry.amount, entry.amount);
     this.queuedEntries.push([
-      entry.id,
+      text(entry.id),
       entry.accountId,
       'credit',
       'prepaid',
       entry.amount,
       null,
       null,
-      entry.note,
-      entry.now,
-      entry.now,
+      text(entry.note),
+      integer(entry.now),
+      integer(entry.now),
     ]);
-    await this.durable();
+    await this.durable(entry.accountId, entry.amount);
     return true;
   }
 
@@ -185,9 +219,14 @@ export class SqliteLedger implements Ledger {
     if (!parts) return 'refused';
     const { scope } = hold;
     let amount = 0;
-    for (const part of parts) amount += part.amount;
+    for (const part of parts) {
+      if (!isAmount(part.amount))
+        throw new RangeError('a hold takes whole non-negative micro-USD from each pool');
+      amount += part.amount;
+    }
     const prepaid = prepaidPart(parts);
-    if (prepaid > usage.prepaidAvailable)
+    // A balance in debt has nothing available, but a hold that takes none of it may still be placed.
+    if (prepaid > 0 && prepaid > usage.prepaidAvailable)
       throw new Error('a hold may not take more prepaid credit than is available');
     if (prepaid > 0) {
       this.known.set(scope.accountId, usage.prepaidAvailable - prepaid);
@@ -198,27 +237,37 @@ export class SqliteLedger implements Ledger {
     return 'placed';
   }
 
-  async settle(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement> {
-    const hold = this.closeHold(holdId);
-    if (!hold) return this.settleWithoutHold(holdId, charge, usage);
-    // Never more than was held: the hold was the promise that the pools could pay.
-    const charged = splitCharge(hold.parts, Math.min(charge, hold.amount));
+  async settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement> {
+    const open = this.holds.get(holdId);
+    if (!open) return this.settleWithoutHold(holdId, decide, usage);
+    const at = integer(usage.createdAt);
+    // Decided before anything changes: a decision the ledger cannot write leaves the hold open,
+    // for its request to release.
+    const charged = decide({
+      scope: open.scope,
+      parts: open.parts,
+      amount: open.amount,
+      usage: () => this.usageNow(open.scope, at),
+    });
+    checkCharge(open.parts, charged);
+    const hold = this.closeHold(holdId)!;
     const { accountId } = hold.scope;
     const prepaidHeld = prepaidPart(hold.parts);
     const prepaidCharged = prepaidPart(charged);
+    // Above the hold, `available` falls by more than was held, below zero if need be: a debt.
     this.change(accountId, prepaidHeld - prepaidCharged, -prepaidCharged);
     this.spend.settle(hold.scope, hold.placedAt, hold.parts, hold.amount, charged);
-    this.queueTriples(holdId, hold, charged, usage.createdAt);
+    this.queueTriples(holdId, hold, charged, at);
     const pools: Partial<Record<Pool, Micros>> = {};
     let total = 0;
     for (const part of charged) {
       pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
       total += part.amount;
     }
-    this.queuedUsage.push(usageRow(usage, total, pools));
-    if (prepaidCharged > 0) this.askForTopup(accountId, usage.createdAt);
-    await this.durable();
-    return { holdWasOpen: true, charged };
+    this.queuedUsage.push(usageRow(usage, total, pools, total > hold.amount));
+    if (prepaidCharged > 0) this.askForTopup(accountId, at);
+    await this.durable(accountId, -prepaidCharged);
+    return { holdWasOpen: true, charged, heldMicros: hold.amount };
   }
 
   async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
@@ -226,9 +275,9 @@ export class SqliteLedger implements Ledger {
     if (!hold) return false;
     this.change(hold.scope.accountId, prepaidPart(hold.parts), 0);
     this.spend.release(hold.scope, hold.placedAt, hold.parts, hold.amount);
-    this.queueTriples(holdId, hold, undefined, now);
-    if (usage) this.queuedUsage.push(usageRow(usage, usage.costMicros, usage.pools ?? {}));
-    await this.durable();
+    this.queueTriples(holdId, hold, undefined, integer(now));
+    if (usage) this.queuedUsage.push(usageRow(usage, usage.costMicros, usage.pools ?? {}, false));
+    await this.durable(hold.scope.accountId, 0);
     return true;
   }
 
@@ -282,9 +331,13 @@ export class SqliteLedger implements Ledger {
   private commitGroup(mayJournal: boolean): void {
     if (this.gathering) clearImmediate(this.gathering);
     this.gathering = undefined;
-    if (this.queuedEntries.length === 0 && this.queuedHolds.length === 0 && this.queuedUsage.length === 0)
-      return;
     const waiters = this.waiters;
+    this.waiters = [];
+    if (this.queuedEntries.length === 0 && this.queuedHolds.length === 0 && this.queuedUsage.length === 0) {
+      // A release of a hold that drew on no pool, without a record: nothing to write.
+      for (const waiter of waiters) waiter.resolve();
+      return;
+    }
     const batch: LedgerBatch = {
       entries: this.queuedEntries,
       holds: this.queuedHolds,
@@ -292,12 +345,16 @@ export class SqliteLedger implements Ledger {
       topups: this.topup.takeQueued(),
       deltas: [...this.queuedDelta],
     };
-    this.waiters = [];
     this.queuedDelta = new Map();
     this.queuedEntries = [];
     this.queuedHolds = [];
     this.queuedUsage = [];
-    if (mayJournal && waiters.length <= JOURNAL_MAX_GROUP && this.journalNow(batch)) {
+    if (
+      mayJournal &&
+      waiters.length > 0 &&
+      waiters.length <= JOURNAL_MAX_GROUP &&
+      this.journalNow(batch, waiters)
+    ) {
       for (const waiter of waiters) waiter.resolve();
       return;
     }
@@ -306,6 +363,7 @@ export class SqliteLedger implements Ledger {
       if (journaled.length === 0) this.writer.commit([batch]);
       else this.writer.commit([...journaled, batch], this.journaledThrough);
     } catch (error) {
+      if (isRowRefusal(error) && this.commitEachAlone(batch, waiters)) return;
       // Nothing of this batch was written: forget what memory believed, so that the next figures
       // come from the database (and the holds still in flight) alone.
       this.forgetBalances();
@@ -316,17 +374,50 @@ export class SqliteLedger implements Ledger {
     for (const waiter of waiters) waiter.resolve();
   }
 
-  /** Appends the batch to the journal and schedules its commit; false if it must commit now. */
-  private journalNow(batch: LedgerBatch): boolean {
-    // While the database refuses commits, answering from the journal would hide it from the
-    // clients and the logs, and grow the journal without bound.
-    if (!this.journal || this.journaledCommitFailed) return false;
+  /**
+   * After the database refused a row of the group: commits the journaled batches and each request
+   * of the group in savepoints of their own, so that only what holds a refused row is left out.
+   * A refused journaled batch is set aside (settlement-journal.ts); a refused request fails.
+   * False if the database could not commit at all.
+   */
+  private commitEachAlone(batch: LedgerBatch, waiters: readonly Waiter[]): boolean {
+    const journaled = this.journaled;
+    const batches = [...journaled, ...requestsOf(batch, waiters)];
+    const refused = new Map<number, unknown>();
     try {
-      this.journaledThrough = this.journal.append(batch);
+      this.writer.commitEach(
+        batches,
+        journaled.length > 0 ? this.journaledThrough : undefined,
+        (i, error) => {
+          if (i < journaled.length) this.setAside(i, error);
+          refused.set(i, error);
+        },
+      );
     } catch {
       return false;
     }
-    this.journaled.push(batch);
+    if (journaled.length > 0) this.journaledCommitted();
+    this.afterRefused(refused, journaled.length);
+    waiters.forEach((waiter, i) => {
+      const error = refused.get(journaled.length + i);
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    });
+    return true;
+  }
+
+  /** Appends the group to the journal, a line a request, and schedules its commit; false if it must commit now. */
+  private journalNow(batch: LedgerBatch, waiters: readonly Waiter[]): boolean {
+    // While the database refuses commits, answering from the journal would hide it from the
+    // clients and the logs, and grow the journal without bound.
+    if (!this.journal || this.journaledCommitFailed) return false;
+    const requests = requestsOf(batch, waiters);
+    try {
+      this.journaledThrough = this.journal.append(requests) + requests.length - 1;
+    } catch {
+      return false;
+    }
+    for (const request of requests) this.journaled.push(request);
     for (const [accountId, delta] of batch.deltas) this.addTo(this.journaledDelta, accountId, delta);
     this.committingJournaled ??= setImmediate(this.commitJournaledLater);
     return true;
@@ -338,19 +429,61 @@ export class SqliteLedger implements Ledger {
   };
 
   /**
-   * Commits the journaled batches. If that fails they stay journaled, answered and counted in the
-   * balances; the next group's commit tries again (and its clients see the error), and failing
-   * that the replay at the next start.
+   * Commits the journaled batches. If the database refuses a row, each batch is committed in a
+   * savepoint of its own and the refused ones are set aside, so that they block nothing. If it
+   * fails otherwise, they stay journaled, answered and counted in the balances; the next group's
+   * commit tries again (and its clients see the error), and failing that the replay at the next start.
    */
   private commitJournaled(): void {
-    if (this.journaled.length === 0) return;
+    const journaled = this.journaled;
+    if (journaled.length === 0) return;
     try {
-      this.writer.commit(this.journaled, this.journaledThrough);
-    } catch {
-      this.journaledCommitFailed = true;
+      this.writer.commit(journaled, this.journaledThrough);
+    } catch (error) {
+      if (!isRowRefusal(error) || !this.commitJournaledAlone()) this.journaledCommitFailed = true;
       return;
     }
     this.journaledCommitted();
+  }
+
+  private commitJournaledAlone(): boolean {
+    const journaled = this.journaled.length;
+    const refused = new Map<number, unknown>();
+    try {
+      this.writer.commitEach(this.journaled, this.journaledThrough, (i, error) => {
+        this.setAside(i, error);
+        refused.set(i, error);
+      });
+    } catch {
+      return false;
+    }
+    this.journaledCommitted();
+    this.afterRefused(refused, journaled);
+    return true;
+  }
+
+  /** Keeps the i-th journaled batch, which the database refused, out of the ledger but on file. */
+  private setAside(i: number, error: unknown): void {
+    const seq = this.journaledThrough - this.journaled.length + 1 + i;
+    this.journal!.setAside({ seq, batch: this.journaled[i]! }, error);
+  }
+
+  /**
+   * Reports what the database refused (the first `journaled` of `refused` were journaled, and set
+   * aside), and forgets the balances memory believed, which counted it.
+   */
+  private afterRefused(refused: ReadonlyMap<number, unknown>, journaled: number): void {
+    if (refused.size === 0) return;
+    for (const [i, error] of refused) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log?.error(
+        { reason },
+        i < journaled
+          ? 'the database refused a journaled settlement: set aside in the refused settlements file'
+          : "the database refused a request's ledger rows: that request failed, the others were committed",
+      );
+    }
+    this.forgetBalances();
   }
 
   private journaledCommitted(): void {
@@ -362,24 +495,29 @@ export class SqliteLedger implements Ledger {
     this.journal?.allCommitted();
   }
 
-  /** One hold, settle and release entry per pool the request drew on; no settle when released. */
+  /**
+   * One hold, settle and release entry per pool the request drew on (or was charged on: a hold of
+   * no part charged on prepaid credit holds 0 there); no settle when released.
+   */
   private queueTriples(holdId: string, hold: OpenHold, charged: readonly PoolPart[] | undefined, at: number) {
     const { accountId, keyId } = hold.scope;
-    hold.parts.forEach((part, i) => {
+    const parts = charged ?? hold.parts;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
       this.queuedHolds.push([
         this.newId('led'),
         charged ? this.newId('led') : null,
         this.newId('led'),
         accountId,
         part.pool,
-        part.amount,
+        hold.parts[i]?.amount ?? 0,
         holdId,
         keyId,
         hold.placedAt,
-        charged?.[i]?.amount ?? 0,
+        charged ? part.amount : 0,
         at,
       ]);
-    });
+    }
   }
 
   private askForTopup(accountId: string, now: number): void {
@@ -390,9 +528,16 @@ export class SqliteLedger implements Ledger {
     this.topup.consider(accountId, balance, now, this.newId('topup'));
   }
 
-  private durable(): Promise<void> {
+  /** Resolves once the request's rows, just queued, are durable; `delta` is what it adds to the committed balance. */
+  private durable(accountId: string, delta: Micros): Promise<void> {
     this.scheduleFlush();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const ends: QueueEnds = {
+      entries: this.queuedEntries.length,
+      holds: this.queuedHolds.length,
+      usage: this.queuedUsage.length,
+      topups: this.topup.queuedCount(),
+    };
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject, ends, accountId, delta }));
   }
 
   private scheduleFlush(): void {
@@ -424,7 +569,12 @@ export class SqliteLedger implements Ledger {
    * recorded all the same, never dropped. The pools the hold drew on went with it, so the whole
    * charge goes to the account's prepaid credit, against a hold of zero.
    */
-  private async settleWithoutHold(holdId: string, charge: Micros, usage: UsageFacts): Promise<Settlement> {
+  private async settleWithoutHold(
+    holdId: string,
+    decide: ChargeDecision,
+    usage: UsageFacts,
+  ): Promise<Settlement> {
+    const at = integer(usage.createdAt);
     const scope: SpendScope = {
       accountId: usage.accountId,
       keyId: usage.keyId,
@@ -432,20 +582,19 @@ export class SqliteLedger implements Ledger {
       primary: undefined,
       prepaid: true,
     };
-    const nothingHeld: OpenHold = {
-      scope,
-      parts: [{ pool: 'prepaid', amount: 0 }],
-      amount: 0,
-      placedAt: usage.createdAt,
-    };
-    const charged: PoolPart[] = [{ pool: 'prepaid', amount: charge }];
-    this.change(usage.accountId, -charge, -charge);
-    this.spend.settle(scope, nothingHeld.placedAt, nothingHeld.parts, 0, charged);
-    this.queueTriples(holdId, nothingHeld, charged, usage.createdAt);
-    this.queuedUsage.push(usageRow(usage, charge, { prepaid: charge }));
-    if (charge > 0) this.askForTopup(usage.accountId, usage.createdAt);
-    await this.durable();
-    return { holdWasOpen: false, charged };
+    // The pools the hold drew on are no longer known: to the decision it is a hold of no part,
+    // whose charge prepaid credit pays (domain/split-charge.ts).
+    const charged = decide({ scope, parts: [], amount: 0, usage: () => this.usageNow(scope, at) });
+    checkCharge([], charged);
+    const charge = prepaidPart(charged);
+    const nothingHeld: OpenHold = { scope, parts: [], amount: 0, placedAt: at };
+    this.change(scope.accountId, -charge, -charge);
+    this.spend.settle(scope, at, nothingHeld.parts, 0, charged);
+    this.queueTriples(holdId, nothingHeld, charged, at);
+    this.queuedUsage.push(usageRow(usage, charge, charge > 0 ? { prepaid: charge } : {}, false));
+    if (charge > 0) this.askForTopup(scope.accountId, at);
+    await this.durable(scope.accountId, -charge);
+    return { holdWasOpen: false, charged, heldMicros: 0 };
   }
 
   private closeHold(holdId: string): OpenHold | undefined {
@@ -492,27 +641,69 @@ export class SqliteLedger implements Ledger {
   }
 }
 
-/** The row as written: the cost and pools come apart, so that the record is not copied to change them. */
-function usageRow(u: UsageFacts, costMicros: Micros, pools: Partial<Record<Pool, Micros>>): unknown[] {
+/**
+ * The row as written, each value valid for its column (row-values.ts): the cost and pools come
+ * apart, so that the record is not copied to change them.
+ */
+function usageRow(
+  u: UsageFacts,
+  costMicros: Micros,
+  pools: Partial<Record<Pool, Micros>>,
+  overHold: boolean,
+): unknown[] {
   return [
-    u.requestId,
-    u.accountId,
-    u.keyId,
-    u.basePath,
-    u.model,
-    u.providerId,
-    u.upstreamModel,
-    u.promptTokens,
-    u.completionTokens,
-    u.usageSource,
-    costMicros,
+    text(u.requestId),
+    text(u.accountId),
+    text(u.keyId),
+    text(u.basePath),
+    text(u.model),
+    text(u.providerId),
+    text(u.upstreamModel),
+    integer(u.promptTokens),
+    integer(u.completionTokens),
+    text(u.usageSource),
+    integer(costMicros),
     JSON.stringify(pools),
-    u.status,
-    u.latencyMs,
-    u.clientIp,
-    u.userAgent,
-    u.createdAt,
-    u.cacheReadTokens ?? 0,
-    u.cacheWriteTokens ?? 0,
+    integer(u.status),
+    integer(u.latencyMs),
+    text(u.clientIp),
+    text(u.userAgent),
+    integer(u.createdAt),
+    integer(u.cacheReadTokens ?? 0),
+    integer(u.cacheWriteTokens ?? 0),
+    overHold ? 1 : 0,
   ];
+}
+
+/**
+ * Throws unless the settlement charges the held pools in order (a hold of no part: nothing, or one
+ * prepaid part), each a whole non-negative number of micro-USD: the shape the ledger writes.
+ */
+function checkCharge(held: readonly PoolPart[], charged: readonly PoolPart[]): void {
+  const pools = held.length > 0 || charged.length === 0 ? held.map((part) => part.pool) : ['prepaid'];
+  const valid =
+    charged.length === pools.length &&
+    charged.every((part, i) => part.pool === pools[i] && isAmount(part.amount));
+  if (!valid) {
+    throw new RangeError(
+      `a settlement must charge the held pools in order, in whole micro-USD: held ${JSON.stringify(held)}, charged ${JSON.stringify(charged)}`,
+    );
+  }
+}
+
+/** The group's rows cut into its requests' (`waiters` in the order they queued). */
+function requestsOf(batch: LedgerBatch, waiters: readonly Waiter[]): LedgerBatch[] {
+  if (waiters.length === 1) return [batch];
+  let from = NO_ROWS;
+  return waiters.map(({ ends, accountId, delta }) => {
+    const request: LedgerBatch = {
+      entries: batch.entries.slice(from.entries, ends.entries),
+      holds: batch.holds.slice(from.holds, ends.holds),
+      usage: batch.usage.slice(from.usage, ends.usage),
+      topups: batch.topups.slice(from.topups, ends.topups),
+      deltas: delta === 0 ? [] : [[accountId, delta]],
+    };
+    from = ends;
+    return request;
+  });
 }

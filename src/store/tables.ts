@@ -60,6 +60,8 @@ export interface UsageRecordsTable {
   pools: string;
   cache_read_tokens: number;
   cache_write_tokens: number;
+  /** 1 when the provider reported more than the hold covered, and all of it was charged. */
+  over_hold: number;
 }
 
 export interface SubscriptionsTable {

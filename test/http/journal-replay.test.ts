@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/harness.js';
-import { snapshotAsCrashed } from '../support/ledger-fixture.js';
+import { charge, snapshotAsCrashed } from '../support/ledger-fixture.js';
 
 /**
  * The server's side of the settlement journal: a request answered from the journal, whose commit a
@@ -30,7 +30,7 @@ describe('a server started on the files a crashed server left', () => {
     const crashed = path.join(dir, 'crashed.db');
     // Answered: the files as they are at this instant are what SIGKILL would leave.
     await ledger
-      .settle('hold_replayed', 3_000, {
+      .settle('hold_replayed', charge(3_000), {
         requestId: 'req_replayed',
         accountId,
         keyId,

@@ -26,6 +26,11 @@ export interface FakeUpstreamOptions {
   malformed?: boolean;
   /** Leave usage out of answers, like a provider that does not report it. */
   omitUsage?: boolean;
+  /**
+   * Report this many completion tokens more than were sent, like a provider whose usage passes
+   * what max_tokens allowed: the gateway's hold is then too small.
+   */
+  extraCompletionTokens?: number;
   /** Stop sending (but keep the connection open) after this many streamed tokens. */
   stallAfterTokens?: number;
   /**
@@ -259,10 +264,11 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     const tokens = all.slice(0, Math.min(all.length, limit));
     const finishReason = tokens.length < all.length ? 'length' : 'stop';
     const promptTokens = promptTokensOf(body);
+    const completionTokens = tokens.length + (options.extraCompletionTokens ?? 0);
     const usage = {
       prompt_tokens: promptTokens,
-      completion_tokens: tokens.length,
-      total_tokens: promptTokens + tokens.length,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
     };
     const id = `chatcmpl-fake${++sequence}`;
     const created = Math.floor(Date.now() / 1000);

@@ -2,7 +2,8 @@ import { copyFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../src/crypto/system.js';
 import type { SpendScope } from '../../src/domain/spend-scope.js';
-import type { UsageFacts } from '../../src/ports/ledger.js';
+import { splitCharge } from '../../src/domain/split-charge.js';
+import type { ChargeDecision, UsageFacts } from '../../src/ports/ledger.js';
 import { settlementJournalPath } from '../../src/store/settlement-journal.js';
 import type { SqliteLedger } from '../../src/store/sqlite-ledger.js';
 
@@ -35,6 +36,11 @@ export function usageFacts(requestId: string, userAgent = 'test'): UsageFacts {
     userAgent,
     createdAt: Date.now(),
   };
+}
+
+/** Charges `micros` as billing does: the held pools in order, any excess on the last one. */
+export function charge(micros: number): ChargeDecision {
+  return (hold) => splitCharge(hold.parts, micros);
 }
 
 /** Creates the account, with nothing on it, as the CLI would. */

@@ -2,9 +2,11 @@ import { type Failure, failure } from '../../domain/errors.js';
 import type { Micros } from '../../domain/money.js';
 import { costOf, type ModelPrice, type TokenUsage } from '../../domain/pricing.js';
 import { type PoolUsage, roomOf } from '../../domain/spend-scope.js';
-import { planWaterfall, type WaterfallPlan } from '../../domain/waterfall.js';
-import type { Ledger, UsageFacts, UsageRecord } from '../../ports/ledger.js';
-import type { Clock } from '../../ports/system.js';
+import { splitCharge } from '../../domain/split-charge.js';
+import { planWaterfall, UNLIMITED, type WaterfallPlan } from '../../domain/waterfall.js';
+import type { ChargeDecision, Ledger, UsageFacts, UsageRecord } from '../../ports/ledger.js';
+import type { Metrics } from '../../ports/metrics.js';
+import type { Clock, Warn } from '../../ports/system.js';
 import type { Principal } from '../authenticate.js';
 import type { PlanCatalogue } from './plan-catalogue.js';
 import { quotaRefusal } from './quota-refusal.js';
@@ -26,8 +28,26 @@ export interface AdmitRequest {
 export interface Hold {
   readonly id: string;
   readonly amount: Micros;
-  /** The output limit sent upstream, so that the cost can never pass the hold. */
+  /** The output limit sent upstream, so that an honest provider's cost cannot pass the hold. */
   readonly maxTokens: number;
+}
+
+/**
+ * The most one request is charged: far beyond any real request (about $1.1 billion), and small
+ * enough that sums of charges stay exact integers. Only a nonsensical usage report reaches it.
+ */
+export const MAX_CHARGE_MICROS: Micros = UNLIMITED;
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The decision the ledger runs when it closes the hold: the pools' room is read only above the hold. */
+function chargeDecision(cost: Micros): ChargeDecision {
+  return (hold) => {
+    const usage = cost > hold.amount ? hold.usage() : undefined;
+    return splitCharge(hold.parts, cost, usage && roomOf(hold.scope, usage));
+  };
 }
 
 export type Admission =
@@ -37,7 +57,8 @@ export type Admission =
 /**
  * Holds the worst-case cost across the billing waterfall before the upstream is called, and
  * settles the real cost afterwards. Placing the hold is the ledger's atomic "every pool has room?
- * then reserve" step, so no pool can go below zero however many requests race for it.
+ * then reserve" step, so no hold can take a pool below zero however many requests race for it;
+ * only a provider reporting more than the hold allowed can, and then it is charged all the same.
  */
 export class Billing {
   constructor(
@@ -45,6 +66,7 @@ export class Billing {
     private readonly plans: PlanCatalogue,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
+    private readonly watch: { readonly log: Warn; readonly metrics: Metrics },
   ) {}
 
   async admit(request: AdmitRequest): Promise<Admission> {
@@ -80,11 +102,46 @@ export class Billing {
     return { ok: false, failure: failure('invalid_api_key') };
   }
 
-  /** Charges the real cost (never more than the hold) pool by pool, and releases the rest, with the usage record. */
+  /**
+   * Charges what the provider reported, pool by pool (domain/split-charge.ts), even when it is more
+   * than the hold, and releases the rest, with the usage record. A charge above the hold is logged
+   * and counted: it means a mispriced model or a provider reporting more than it was allowed.
+   */
   async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: UsageFacts) {
+    const cost = this.costOf(price, usage, record);
+    const settlement = await this.ledger.settle(hold.id, chargeDecision(cost), record);
+    if (settlement.holdWasOpen && cost > settlement.heldMicros) {
+      this.watch.log.warn(
+        {
+          requestId: record.requestId,
+          model: record.model,
+          providerId: record.providerId,
+          heldMicros: settlement.heldMicros,
+          reportedMicros: cost,
+        },
+        'settlement above its hold: charged the reported cost',
+      );
+      this.watch.metrics.overHoldSettlement();
+    }
+    return { holdWasOpen: settlement.holdWasOpen, cost };
+  }
+
+  private costOf(price: ModelPrice, usage: TokenUsage, record: UsageFacts): Micros {
+    // Providers' counts are checked where they are parsed; anything else here is a bug of ours.
+    if (!isCount(usage.promptTokens) || !isCount(usage.completionTokens))
+      throw new Error(`usage counts must be non-negative integers, got ${JSON.stringify(usage)}`);
     const cost = costOf(price, usage);
-    const { holdWasOpen } = await this.ledger.settle(hold.id, cost, record);
-    return { holdWasOpen, cost: holdWasOpen ? Math.min(cost, hold.amount) : cost };
+    if (cost <= MAX_CHARGE_MICROS) return cost;
+    this.watch.log.warn(
+      {
+        requestId: record.requestId,
+        model: record.model,
+        providerId: record.providerId,
+        reportedMicros: cost,
+      },
+      'usage report beyond any real request: charged the largest charge instead',
+    );
+    return MAX_CHARGE_MICROS;
   }
 
   async release(hold: Hold, record: UsageRecord | undefined): Promise<void> {

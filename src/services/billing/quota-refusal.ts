@@ -72,6 +72,15 @@ function describeAgentLimits(limits: readonly AgentLimit[], usage: PoolUsage): s
     .join('; ');
 }
 
+/**
+ * A negative balance is a debt left by requests the provider reported more usage for than was held:
+ * nothing is drawn on prepaid credit until credits have paid it.
+ */
+function debtMessage(balance: number, before: string): string {
+  const also = before === '' ? '' : ` Also, ${before.replace(/ and $/, '')}.`;
+  return `Your prepaid balance is ${formatUsd(balance)}: a debt from requests that cost more than was held for them. Requests that draw on prepaid credit are refused until credits pay the debt, which they pay first. Add credits to continue.${also}`;
+}
+
 function describe(refused: Refused): string {
   const { scope, usage } = refused;
   const { keyLimit, primary } = scope;
@@ -98,6 +107,7 @@ function describe(refused: Refused): string {
           : primary
             ? 'the Pro chat quota is used up and '
             : '';
+      if (usage.prepaidAvailable < 0) return debtMessage(usage.prepaidAvailable, before);
       return `Insufficient credits: ${before}the available prepaid balance is ${formatUsd(usage.prepaidAvailable)}. Add credits to continue.`;
     }
   }
