@@ -144,7 +144,7 @@ describe('SqliteLedger settlements above the hold', () => {
     const holdId = await hold(8_000);
     const settlement = await ledger.settle(holdId, charge(25_000), usageFacts('req_over'));
     expect(settlement).toEqual({
-      settled: true,
+      holdWasOpen: true,
       charged: [{ pool: 'prepaid', amount: 25_000 }],
       heldMicros: 8_000,
     });
