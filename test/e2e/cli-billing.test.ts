@@ -363,7 +363,7 @@ describe('tollgate keys and how they spend', () => {
     expect(await storedKeys(accountId)).toEqual([]);
   });
 
-  it('turns overflow on and off, sets and removes a limit', async () => {
+  it('turns overflow on and sets a limit, each change keeping the other', async () => {
     const accountId = await newAccount();
     const { id } = await s.seedKey(accountId, {
       spending: { billing: 'subscription', overflow: false, limit: undefined },
@@ -382,6 +382,21 @@ describe('tollgate keys and how they spend', () => {
       limit_usd: formatUsd(7_000_000),
       limit_period: 'day',
     });
+    // The change is stored, not just printed.
+    expect(await storedKeys(accountId)).toEqual([
+      expect.objectContaining({
+        id,
+        spending: { billing: 'subscription', overflow: true, limit: { micros: 7_000_000, period: 'day' } },
+      }),
+    ]);
+  });
+
+  it('turns overflow off and removes a limit, each change keeping the other', async () => {
+    const accountId = await newAccount();
+    const { id } = await s.seedKey(accountId, {
+      spending: { billing: 'subscription', overflow: true, limit: { micros: 7_000_000, period: 'day' } },
+    });
+
     expect(await cliJson<KeyJson>(['keys', 'update', id, '--overflow', 'off'])).toMatchObject({
       overflow: false,
       limit_usd: formatUsd(7_000_000),
@@ -392,7 +407,6 @@ describe('tollgate keys and how they spend', () => {
       limit_usd: null,
       limit_period: null,
     });
-    // The change is stored, not just printed.
     expect(await storedKeys(accountId)).toEqual([
       expect.objectContaining({
         id,
@@ -487,7 +501,7 @@ describe('tollgate credits auto-topup and topups', () => {
     auto_topup: { threshold_usd: string; amount_usd: string } | null;
   }
 
-  it('turns auto top-up on and off, and the account shows it', async () => {
+  it('turns auto top-up on, and the account shows it', async () => {
     const accountId = await newAccount('1');
     const on = await cliJson<AccountJson>([
       'credits',
@@ -512,7 +526,17 @@ describe('tollgate credits auto-topup and topups', () => {
     ]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('auto top-up of $10.000000 when the balance falls below $1.500000');
+  });
 
+  it('turns auto top-up off, and the account shows it', async () => {
+    const accountId = await newAccount('1');
+    await s.services(async ({ accounts }) => {
+      const on = await accounts.setAutoTopup(accountId, {
+        thresholdMicros: 2_000_000,
+        amountMicros: 25_000_000,
+      });
+      if (!on.ok) throw new Error(on.error);
+    });
     const off = await cliJson<AccountJson>(['credits', 'auto-topup', accountId, '--off']);
     expect(off.auto_topup).toBeNull();
     expect((await cliJson<AccountJson>(['accounts', 'show', accountId])).auto_topup).toBeNull();

@@ -58,9 +58,17 @@ describe('tollgate CLI beside a running server', () => {
     expect(created.key).toMatch(/^llmbase_[0-9A-Za-z]{28}$/);
     expect(created.hint).toBe(`llmbase_…${created.key.slice(-4)}`);
     expect(await get('/v1/balance', created.key)).toEqual({ status: 200, body: { balance_usd_cents: 500 } });
+  });
 
-    const listed = await cliJson<{ id: string; hint: string }[]>(['keys', 'list', account.id]);
-    expect(listed).toHaveLength(1);
+  it('lists a key without its secret and revokes it, which the running server refuses at once', async () => {
+    const accountId = await s.seedAccount({ usd: '5.00' });
+    const created = await s.seedKey(accountId, { name: 'laptop' });
+    expect((await get('/v1/balance', created.key)).status).toBe(200);
+
+    const listed = await cliJson<{ id: string; hint: string }[]>(['keys', 'list', accountId]);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: created.id, hint: `llmbase_…${created.key.slice(-4)}` }),
+    ]);
     expect(JSON.stringify(listed)).not.toContain(created.key);
 
     const revoked = await cliJson<{ revoked: boolean }>(['keys', 'revoke', created.id]);
