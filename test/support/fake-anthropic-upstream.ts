@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cutPoint } from './fake-openai-upstream.js';
 
 /**
  * A stand-in for Anthropic's Messages API that speaks its wire format: `x-api-key` and
@@ -10,6 +11,19 @@ export interface FakeAnthropicOptions {
   readonly apiKey: string;
   /** Answer with a get_weather tool call instead of text. */
   toolUse?: boolean;
+  /** The answer's text deltas; by default "Hello from the fake Claude." in six pieces. */
+  text?: readonly string[];
+  /**
+   * Cut a streamed answer short: after this many text deltas, or after all of them but before
+   * message_delta (`message_delta`) or message_stop (`message_stop`).
+   */
+  cutStreamAt?: number | 'message_delta' | 'message_stop';
+  /** Send only the first this-many bytes of a JSON answer (a negative number: all but that many). */
+  cutJsonAt?: number;
+  /** How a cut answer ends: its body ends there (`end`, the default) or the connection is reset (`reset`). */
+  cutBy?: 'end' | 'reset';
+  /** Counts tokens as the model's tokenizer would, for the usage reported; by default about four bytes a token. */
+  tokenizer?: (text: string) => number;
   /**
    * Report this many prompt tokens as written to and read from the prompt cache, as Anthropic
    * does: apart from `input_tokens`, which then counts only the rest of the prompt.
@@ -38,6 +52,36 @@ const TOOL_INPUT_PARTS = ['{"location":', ' "Paris"}'];
 function json(res: ServerResponse, status: number, payload: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(payload));
+}
+
+/** Ends a response where it stands: the body ends cleanly, or the connection is reset once the bytes so far are out. */
+function cut(res: ServerResponse, by: FakeAnthropicOptions['cutBy']): void {
+  if (by === 'reset') res.write('', () => res.socket?.resetAndDestroy());
+  else res.end();
+}
+
+/** A JSON answer, whole or cut short after `at` bytes. */
+function answer(res: ServerResponse, payload: unknown, options: FakeAnthropicOptions): void {
+  const body = Buffer.from(JSON.stringify(payload));
+  const at = options.cutJsonAt === undefined ? body.length : cutPoint(options.cutJsonAt, body.length);
+  const reset = options.cutBy === 'reset' && at < body.length;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': reset ? body.length : at });
+  if (reset) res.write(body.subarray(0, at), () => res.socket?.resetAndDestroy());
+  else res.end(body.subarray(0, at));
+}
+
+/** The text a model reads of a Messages request: the system prompt and each message's text. */
+function requestText(body: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const collect = (content: unknown) => {
+    if (typeof content === 'string') parts.push(content);
+    else if (Array.isArray(content))
+      for (const block of content as { text?: unknown }[])
+        if (typeof block.text === 'string') parts.push(block.text);
+  };
+  collect(body.system);
+  for (const message of (body.messages ?? []) as { content?: unknown }[]) collect(message.content);
+  return parts.join('\n');
 }
 
 function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -76,31 +120,41 @@ export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise
     }
     const id = `msg_fake${++sequence}`;
     const model = String(body.model);
-    const inputTokens = JSON.stringify(body.messages).length / 4 + (typeof body.system === 'string' ? 10 : 0);
+    const options = state.options;
+    const tokenizer = options.tokenizer;
+    const inputTokens = tokenizer
+      ? // Anthropic's chat template adds a few tokens a message around the text.
+        tokenizer(requestText(body)) + 4 * ((body.messages as unknown[] | undefined)?.length ?? 0)
+      : JSON.stringify(body.messages).length / 4 + (typeof body.system === 'string' ? 10 : 0);
     const input = Math.ceil(inputTokens);
     const maxTokens = Number(body.max_tokens);
-    const text = TEXT.slice(0, Math.min(TEXT.length, maxTokens));
-    const tool = state.options.toolUse;
-    const output = tool ? 12 : text.length;
+    const allText = options.text ?? TEXT;
+    const text = allText.slice(0, Math.min(allText.length, maxTokens));
+    const tool = options.toolUse;
+    const output = tool ? 12 : tokenizer ? tokenizer(text.join('')) : text.length;
     const cache = {
-      cache_creation_input_tokens: state.options.cache?.write ?? 0,
-      cache_read_input_tokens: state.options.cache?.read ?? 0,
+      cache_creation_input_tokens: options.cache?.write ?? 0,
+      cache_read_input_tokens: options.cache?.read ?? 0,
     };
     usages.push({ input_tokens: input, output_tokens: output, ...cache });
 
     if (body.stream !== true) {
-      json(res, 200, {
-        id,
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: tool
-          ? [{ type: 'tool_use', id: 'toolu_fake1', name: 'get_weather', input: { location: 'Paris' } }]
-          : [{ type: 'text', text: text.join('') }],
-        stop_reason: tool ? 'tool_use' : text.length < TEXT.length ? 'max_tokens' : 'end_turn',
-        stop_sequence: null,
-        usage: { input_tokens: input, output_tokens: output, ...cache },
-      });
+      answer(
+        res,
+        {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: tool
+            ? [{ type: 'tool_use', id: 'toolu_fake1', name: 'get_weather', input: { location: 'Paris' } }]
+            : [{ type: 'text', text: text.join('') }],
+          stop_reason: tool ? 'tool_use' : text.length < allText.length ? 'max_tokens' : 'end_turn',
+          stop_sequence: null,
+          usage: { input_tokens: input, output_tokens: output, ...cache },
+        },
+        options,
+      );
       return;
     }
 
@@ -130,14 +184,18 @@ export async function startFakeAnthropic(initial: FakeAnthropicOptions): Promise
       }
     } else {
       send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
-      for (const piece of text)
+      for (const [i, piece] of text.entries()) {
+        if (options.cutStreamAt === i) return cut(res, options.cutBy);
         send('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } });
+      }
     }
     send('content_block_stop', { index: 0 });
+    if (options.cutStreamAt === 'message_delta') return cut(res, options.cutBy);
     send('message_delta', {
       delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
       usage: { output_tokens: output },
     });
+    if (options.cutStreamAt === 'message_stop') return cut(res, options.cutBy);
     send('message_stop', {});
     res.end();
   });

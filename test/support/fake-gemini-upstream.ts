@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cutPoint } from './fake-openai-upstream.js';
 import { findSchemaProblem } from './gemini-schema-rules.js';
 
 /**
@@ -18,12 +19,29 @@ import { findSchemaProblem } from './gemini-schema-rules.js';
  * With tools declared and no function result yet, it calls the first tool; after a function
  * result, it answers with text.
  */
+export interface FakeGeminiOptions {
+  /** The answer's pieces, one a streamed chunk; by default "Bonjour from fake Gemini." in five. */
+  pieces?: readonly string[];
+  /**
+   * Cut a streamed answer short: after this many chunks, or after every piece but without the
+   * finishReason (`finish`).
+   */
+  cutStreamAt?: number | 'finish';
+  /** Send only the first this-many bytes of a JSON answer (a negative number: all but that many). */
+  cutJsonAt?: number;
+  /** How a cut answer ends: its body ends there (`end`, the default) or the connection is reset (`reset`). */
+  cutBy?: 'end' | 'reset';
+  /** Counts tokens as the model's tokenizer would, for the usage reported; by default about four bytes a token. */
+  tokenizer?: (text: string) => number;
+}
+
 export interface FakeGemini {
   readonly url: string;
   readonly received: { path: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }[];
   readonly usages: { promptTokenCount: number; candidatesTokenCount: number }[];
   /** Every thought signature the fake handed out. */
   readonly signatures: ReadonlySet<string>;
+  options: FakeGeminiOptions;
   close(): Promise<void>;
 }
 
@@ -74,7 +92,24 @@ function textOf(contents: unknown[]): string {
     .join('\n');
 }
 
-export async function startFakeGemini(apiKey: string): Promise<FakeGemini> {
+/** The text a model reads of a generateContent request: the system instruction and each turn's text parts. */
+function requestText(body: Json): string {
+  const turns = [body.systemInstruction, ...(Array.isArray(body.contents) ? body.contents : [])];
+  return turns
+    .flatMap(partsOf)
+    .map((part) => part.text)
+    .filter((text): text is string => typeof text === 'string')
+    .join('\n');
+}
+
+/** Ends a response where it stands: the body ends cleanly, or the connection is reset once the bytes so far are out. */
+function cut(res: ServerResponse, by: FakeGeminiOptions['cutBy']): void {
+  if (by === 'reset') res.write('', () => res.socket?.resetAndDestroy());
+  else res.end();
+}
+
+export async function startFakeGemini(apiKey: string, initial: FakeGeminiOptions = {}): Promise<FakeGemini> {
+  const state = { options: initial };
   const received: FakeGemini['received'] = [];
   const usages: FakeGemini['usages'] = [];
   const signatures = new Set<string>();
@@ -105,17 +140,32 @@ export async function startFakeGemini(apiKey: string): Promise<FakeGemini> {
       const signatureError = signatureProblem(contents, signatures);
       if (signatureError) return googleError(res, 400, 'INVALID_ARGUMENT', signatureError);
 
-      const promptTokenCount = Math.ceil(JSON.stringify(body.contents).length / 4);
+      const options = state.options;
+      const promptTokenCount = options.tokenizer
+        ? options.tokenizer(requestText(body))
+        : Math.ceil(JSON.stringify(body.contents).length / 4);
       const modelVersion = match[1];
       const stream = match[2] !== 'generateContent';
       const send = (events: Json[]) => {
         if (!stream) {
-          res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
-          res.end(JSON.stringify(events.at(-1)));
+          const answer = Buffer.from(JSON.stringify(events.at(-1)));
+          const at =
+            options.cutJsonAt === undefined ? answer.length : cutPoint(options.cutJsonAt, answer.length);
+          const reset = options.cutBy === 'reset' && at < answer.length;
+          res.writeHead(200, {
+            'content-type': 'application/json; charset=UTF-8',
+            'content-length': reset ? answer.length : at,
+          });
+          if (reset) res.write(answer.subarray(0, at), () => res.socket?.resetAndDestroy());
+          else res.end(answer.subarray(0, at));
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const event of events) res.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
+        for (const [i, event] of events.entries()) {
+          if (options.cutStreamAt === i) return cut(res, options.cutBy);
+          res.write(`data: ${JSON.stringify(event)}\r\n\r\n`);
+        }
+        if (options.cutStreamAt === 'finish') return cut(res, options.cutBy);
         res.end();
       };
 
@@ -169,8 +219,9 @@ export async function startFakeGemini(apiKey: string): Promise<FakeGemini> {
         return;
       }
 
-      const pieces = answered ? [GEMINI_TOOL_ANSWER] : PIECES;
-      const usage = { promptTokenCount, candidatesTokenCount: pieces.length };
+      const pieces = answered ? [GEMINI_TOOL_ANSWER] : (options.pieces ?? PIECES);
+      const candidatesTokenCount = options.tokenizer ? options.tokenizer(pieces.join('')) : pieces.length;
+      const usage = { promptTokenCount, candidatesTokenCount };
       usages.push(usage);
       const usageMetadata = {
         ...usage,
@@ -195,7 +246,7 @@ export async function startFakeGemini(apiKey: string): Promise<FakeGemini> {
       }
       send(
         pieces.map((text, i) => {
-          const last = i === pieces.length - 1;
+          const last = i === pieces.length - 1 && options.cutStreamAt !== 'finish';
           return {
             candidates: [
               {
@@ -218,6 +269,12 @@ export async function startFakeGemini(apiKey: string): Promise<FakeGemini> {
     received,
     usages,
     signatures,
+    get options() {
+      return state.options;
+    },
+    set options(next) {
+      state.options = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

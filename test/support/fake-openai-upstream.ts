@@ -38,6 +38,23 @@ export interface FakeUpstreamOptions {
    * default it reads max_completion_tokens, then max_tokens.
    */
   limitField?: 'max_tokens' | 'max_completion_tokens';
+  /**
+   * Cut a streamed answer short: after this many content chunks, or after all of them but before
+   * the finish chunk (`finish`), the usage chunk (`usage`) or `data: [DONE]` (`done`).
+   */
+  cutStreamAt?: number | 'finish' | 'usage' | 'done';
+  /** Send only the first this-many bytes of a JSON answer (a negative number: all but that many). */
+  cutJsonAt?: number;
+  /**
+   * How a cut answer ends: its body ends there as if complete (`end`, the default: the last chunk of
+   * a chunked body, or a Content-Length that matches), or the connection is reset (`reset`).
+   */
+  cutBy?: 'end' | 'reset';
+  /**
+   * Counts tokens as the model's tokenizer would, for the usage reported: each message as its text
+   * plus 3 tokens, plus 3 for the reply (OpenAI's chat format). By default one token a word or chunk.
+   */
+  tokenizer?: (text: string) => number;
   /** If set, requests without `Authorization: Bearer <this>` get OpenAI's 401. */
   expectedKey?: string;
   /**
@@ -85,7 +102,20 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-function promptTokensOf(body: ChatBody): number {
+/** A message's text, as a tokenizer reads it: a string, or the text parts of a content array. */
+function messageText(message: ChatBody['messages'][number]): string {
+  if (typeof message.content === 'string') return message.content;
+  if (!Array.isArray(message.content)) return '';
+  return message.content
+    .map((part: { type?: string; text?: string }) => (part.type === 'text' ? (part.text ?? '') : ''))
+    .join('');
+}
+
+function promptTokensOf(body: ChatBody, tokenizer: ((text: string) => number) | undefined): number {
+  if (tokenizer) {
+    const messages = body.messages ?? [];
+    return messages.reduce((total, m) => total + 3 + tokenizer(m.role) + tokenizer(messageText(m)), 3);
+  }
   // Deterministic and never above the gateway's byte-based ceiling: one token per word, plus 3 per message.
   let words = 0;
   for (const message of body.messages ?? []) {
@@ -120,6 +150,35 @@ function sendError(res: ServerResponse, status: number, message: string, code: s
       error: { message, type: status === 429 ? 'requests' : 'invalid_request_error', param: null, code },
     }),
   );
+}
+
+/** Ends a response where it stands: the body ends cleanly, or the connection is reset once the bytes so far are out. */
+function cut(res: ServerResponse, options: FakeUpstreamOptions): void {
+  if (options.cutBy === 'reset') res.write('', () => res.socket?.resetAndDestroy());
+  else res.end();
+}
+
+/** Where `cutJsonAt` cuts an answer of `length` bytes. */
+export function cutPoint(cutJsonAt: number, length: number): number {
+  return cutJsonAt < 0 ? length + cutJsonAt : cutJsonAt;
+}
+
+/** A JSON answer, whole or (cutJsonAt) cut short as the options say. */
+function sendJsonAnswer(res: ServerResponse, answer: Buffer, options: FakeUpstreamOptions): void {
+  const at = options.cutJsonAt === undefined ? undefined : cutPoint(options.cutJsonAt, answer.length);
+  if (at === undefined || at >= answer.length) {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+    res.end(answer);
+    return;
+  }
+  if (options.cutBy === 'reset') {
+    // The headers promise the whole answer; the connection dies part-way through it.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+    res.write(answer.subarray(0, at), () => res.socket?.resetAndDestroy());
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': at });
+  res.end(answer.subarray(0, at));
 }
 
 export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
@@ -263,8 +322,10 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       : Array.from({ length: options.replyTokens ?? 12 }, (_, i) => `tok${i} `);
     const tokens = all.slice(0, Math.min(all.length, limit));
     const finishReason = tokens.length < all.length ? 'length' : 'stop';
-    const promptTokens = promptTokensOf(body);
-    const completionTokens = tokens.length + (options.extraCompletionTokens ?? 0);
+    const promptTokens = promptTokensOf(body, options.tokenizer);
+    const completionTokens =
+      (options.tokenizer ? options.tokenizer(tokens.join('')) : tokens.length) +
+      (options.extraCompletionTokens ?? 0);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -282,8 +343,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
 
     if (!body.stream) {
       if (record && !options.omitUsage) usages.push(usage);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
+      const answer = Buffer.from(
         JSON.stringify({
           id,
           object: 'chat.completion',
@@ -301,6 +361,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
           system_fingerprint: 'fp_fake',
         }),
       );
+      sendJsonAnswer(res, answer, options);
       return;
     }
 
@@ -329,9 +390,11 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       ],
       ...usageField,
     });
+    const cutAt = options.cutStreamAt;
     for (const [i, token] of tokens.entries()) {
       if (closed) return;
       if (options.stallAfterTokens !== undefined && i >= options.stallAfterTokens) return;
+      if (cutAt === i) return cut(res, options);
       if (options.chunkIntervalMs) await sleep(options.chunkIntervalMs);
       if (closed) return;
       send({
@@ -341,15 +404,18 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
       });
       streamedTokens[slot] = (streamedTokens[slot] ?? 0) + 1;
     }
+    if (cutAt === 'finish') return cut(res, options);
     send({
       ...base,
       choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }],
       ...usageField,
     });
+    if (cutAt === 'usage') return cut(res, options);
     if (includeUsage) {
       if (record) usages.push(usage);
       send({ ...base, choices: [], usage });
     }
+    if (cutAt === 'done') return cut(res, options);
     res.end('data: [DONE]\n\n');
   });
   server.keepAliveTimeout = 60_000;
