@@ -18,8 +18,6 @@ export const IMAGE_TOKENS_CEILING = 3_000;
  * 3,000 tokens a page bounds both.
  */
 export const FILE_TOKENS_CEILING = 300_000;
-/** A typical high-detail image, used only when the upstream reported no usage at all. */
-const IMAGE_TOKENS_TYPICAL = 765;
 
 export interface PromptSize {
   /** UTF-8 bytes of every forwarded text and value, media payloads aside. */
@@ -191,7 +189,7 @@ export function forwardedBytes(body: Readonly<Record<string, unknown>>, skip: Re
 }
 
 /** Fields of a chat request that Tollgate sets or bounds itself; none of them is read as prompt. */
-const CHAT_CONTROLLED = new Set([
+export const CHAT_CONTROLLED = new Set([
   'model',
   'messages',
   'max_tokens',
@@ -210,7 +208,8 @@ export function measureChatPrompt(body: Readonly<Record<string, unknown>>): Prom
   return sizeOf(tally, messages.length, 1);
 }
 
-const COMPLETIONS_CONTROLLED = new Set([
+/** The same for a legacy completions request. */
+export const COMPLETIONS_CONTROLLED = new Set([
   'model',
   'prompt',
   'max_tokens',
@@ -248,9 +247,4 @@ export function promptTokensCeiling(
     audio +
     size.prompts * (TEMPLATE_TOKENS_PER_REQUEST + allowance.overheadTokens)
   );
-}
-
-/** About four bytes of text a token; used only when an upstream never reported usage. */
-export function promptTokensEstimate(size: PromptSize): number {
-  return Math.ceil(size.textBytes / 4) + size.messages * 4 + size.images * IMAGE_TOKENS_TYPICAL;
 }

@@ -16,7 +16,10 @@ export interface ChatWireFormat {
   /** The provider path under its base URL (Gemini puts the model and the streaming mode there). */
   path(upstreamModel: string, stream: boolean): string;
   requestBody(openAiBody: Readonly<Record<string, unknown>>): string;
-  /** A complete JSON answer, in OpenAI's shape; undefined when the provider's answer is malformed. */
+  /**
+   * A complete JSON answer, in OpenAI's shape; undefined when the provider's answer is malformed or
+   * cut short (not the whole JSON document, or without the provider's own finish or stop reason).
+   */
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined;
   stream(clientWantsUsage: boolean, createdAt: number): StreamTranslator;
 }
@@ -25,8 +28,8 @@ export interface JsonAnswer {
   readonly json: Buffer;
   /** What the provider reported, if it did. */
   readonly usage: TokenUsage | undefined;
-  /** Output tokens estimated from the answer's text, for a provider that reported no usage. */
-  readonly estimatedOutputTokens: number;
+  /** The answer's output text, to estimate its tokens when the provider reported no usage. */
+  outputText(): string;
 }
 
 /** Turns a provider's stream, chunk by chunk, into OpenAI SSE events for the client. */
@@ -35,9 +38,15 @@ export interface StreamTranslator {
   push(chunk: Buffer): Buffer[];
   /** Usage the provider reported, once it has. */
   readonly usage: TokenUsage | undefined;
-  /** Events that delivered output: the charge for a stream cut short. */
-  readonly outputEvents: number;
-  /** The provider said the stream is complete. */
+  /**
+   * The output relayed so far (content, reasoning, tool-call arguments, refusals), as one text.
+   * Translators keep it cheaply (strings, or the raw bytes of JSON strings) and build it only when
+   * asked: it is read only to estimate a stream whose usage never arrived.
+   */
+  relayedText(): string;
+  /** The provider's own end of the answer arrived: a finish reason, or Anthropic's message_stop. */
+  readonly complete: boolean;
+  /** Nothing more is to be read: the provider's end-of-stream marker, or an error event. */
   readonly ended: boolean;
   /** The provider ended the stream with an error event of its own. */
   readonly failed: boolean;

@@ -54,6 +54,14 @@ export interface Settlement {
 }
 
 /**
+ * How a request ended: `completed` (the provider's whole answer reached the client),
+ * `failed_mid_stream` (a stream began but the provider's end never came: charged for what was
+ * relayed), `client_closed` (the client went away: charged for what was relayed), or `failed`
+ * (nothing was relayed, nothing charged).
+ */
+export type RequestOutcome = 'completed' | 'failed_mid_stream' | 'client_closed' | 'failed';
+
+/**
  * What a settlement records of its request; the ledger adds the cost, the pools it charged and
  * whether the charge passed the hold.
  */
@@ -76,6 +84,7 @@ export interface UsageRecord {
   readonly cacheWriteTokens?: number;
   /** `upstream` when the provider reported usage; `estimated` for an interrupted or usage-less response. */
   readonly usageSource: 'upstream' | 'estimated' | 'none';
+  readonly outcome: RequestOutcome;
   readonly costMicros: Micros;
   /** Filled in by the ledger at settlement: what each pool paid. */
   readonly pools?: Partial<Record<Pool, Micros>>;

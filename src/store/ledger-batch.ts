@@ -61,6 +61,7 @@ const USAGE_COLUMNS = [
   'cache_read_tokens',
   'cache_write_tokens',
   'over_hold',
+  'outcome',
 ];
 
 /**
@@ -83,13 +84,19 @@ export function isRowRefusal(error: unknown): boolean {
 export type OnRefused = (index: number, error: unknown) => void;
 
 /**
- * Rows of a journal written before the last columns were added (a server that crashed, then was
- * upgraded before its restart replayed the journal) get those columns' defaults.
+ * Defaults of the usage columns added since the journal's first version, in column order. Rows of
+ * a journal written before them (a server that crashed, then was upgraded before its restart
+ * replayed the journal) get these.
  */
+const ADDED_USAGE_DEFAULTS: readonly unknown[] = [0, 0, 0, 'completed'];
+const FIRST_USAGE_WIDTH = USAGE_COLUMNS.length - ADDED_USAGE_DEFAULTS.length;
+
 function completeUsageRows(rows: readonly (readonly unknown[])[]): readonly (readonly unknown[])[] {
   if (rows.every((row) => row.length === USAGE_COLUMNS.length)) return rows;
   return rows.map((row) =>
-    row.length >= USAGE_COLUMNS.length ? row : [...row, ...Array(USAGE_COLUMNS.length - row.length).fill(0)],
+    row.length >= USAGE_COLUMNS.length
+      ? row
+      : [...row, ...ADDED_USAGE_DEFAULTS.slice(row.length - FIRST_USAGE_WIDTH)],
   );
 }
 

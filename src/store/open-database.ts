@@ -7,6 +7,7 @@ import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
 import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
 import * as prepaidDebt from './migrations/2026-12-01-prepaid-debt.js';
+import * as requestOutcome from './migrations/2026-12-01-request-outcome.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-settlement-journal': settlementJournal,
   '2026-12-01-cache-tokens': cacheTokens,
   '2026-12-01-prepaid-debt': prepaidDebt,
+  '2026-12-01-request-outcome': requestOutcome,
 };
 
 const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };

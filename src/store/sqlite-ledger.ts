@@ -672,6 +672,7 @@ function usageRow(
     integer(u.cacheReadTokens ?? 0),
     integer(u.cacheWriteTokens ?? 0),
     overHold ? 1 : 0,
+    text(u.outcome),
   ];
 }
 

@@ -62,6 +62,8 @@ export interface UsageRecordsTable {
   cache_write_tokens: number;
   /** 1 when the provider reported more than the hold covered, and all of it was charged. */
   over_hold: number;
+  /** RequestOutcome (ports/ledger.ts). */
+  outcome: string;
 }
 
 export interface SubscriptionsTable {

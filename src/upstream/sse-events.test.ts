@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DONE_EVENT, sseEvent } from '../services/chat/client-events.js';
-import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from './sse-events.js';
+import {
+  carriesFinishReason,
+  carriesUsage,
+  eventData,
+  isDoneEvent,
+  RelayedOutput,
+  SseEventSplitter,
+} from './sse-events.js';
 
 const events = [
   'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}],"usage":null}\n\n',
@@ -146,60 +153,81 @@ describe('carriesUsage', () => {
   });
 });
 
-describe('deliversOutput', () => {
-  it('is true for non-empty content, reasoning content or tool-call arguments', () => {
-    expect(deliversOutput(Buffer.from(events[1]!))).toBe(true);
-    expect(deliversOutput(Buffer.from(events[2]!))).toBe(true);
+/** The output text RelayedOutput keeps from these events. */
+function relayed(...list: (string | Buffer)[]): string {
+  const output = new RelayedOutput();
+  for (const event of list) output.collect(typeof event === 'string' ? Buffer.from(event) : event);
+  return output.text();
+}
+
+describe('RelayedOutput', () => {
+  it('keeps content, reasoning, refusals and tool-call arguments, decoded', () => {
+    expect(relayed(events[1]!, events[2]!)).toBe('Bonjour, ça va ? 你好 😀');
+    expect(relayed('data: {"choices":[{"delta":{"reasoning_content":"Let me"}}]}\n\n')).toBe('Let me');
+    expect(relayed('data: {"choices":[{"delta":{"reasoning":"Think"}}]}\n\n')).toBe('Think');
+    expect(relayed('data: {"choices":[{"delta":{"refusal":"I can\'t"}}]}\n\n')).toBe("I can't");
     expect(
-      deliversOutput(Buffer.from('data: {"choices":[{"delta":{"reasoning_content":"Let me"}}]}\n\n')),
-    ).toBe(true);
-    expect(
-      deliversOutput(
-        Buffer.from(
-          'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"city"}}]}}]}\n\n',
-        ),
+      relayed(
+        'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"city"}}]}}]}\n\n',
       ),
-    ).toBe(true);
+    ).toBe('{"city');
   });
 
-  it('is true for content that starts with an escaped quote', () => {
-    expect(deliversOutput(sseEvent({ choices: [{ delta: { content: '"quoted"' } }] }))).toBe(true);
+  it('decodes escapes, quotes and backslashes at the end of a string included', () => {
+    const text = 'a "quoted" line\nand a path C:\\dir\\';
+    expect(relayed(sseEvent({ choices: [{ delta: { content: text } }] }))).toBe(text);
   });
 
-  it('is true when the content key is written with a space after the colon', () => {
-    expect(deliversOutput(Buffer.from('data: {"choices":[{"delta":{"content": "hi"}}]}\n\n'))).toBe(true);
+  it('reads a key written with a space after the colon', () => {
+    expect(relayed('data: {"choices":[{"delta":{"content": "hi"}}]}\n\n')).toBe('hi');
   });
 
-  it('is false for the role chunk with empty content and for the finish chunk', () => {
-    expect(deliversOutput(Buffer.from(events[0]!))).toBe(false);
-    expect(deliversOutput(Buffer.from(events[3]!))).toBe(false);
+  it('keeps nothing of the role chunk, the finish chunk, the usage chunk, [DONE] or null values', () => {
+    expect(relayed(events[0]!, events[3]!, events[4]!, events[5]!)).toBe('');
+    expect(relayed('data: {"choices":[{"delta":{"content":null,"refusal":null}}]}\n\n')).toBe('');
   });
 
-  it('is false for the usage chunk, [DONE], null content and empty tool-call arguments', () => {
-    expect(deliversOutput(Buffer.from(events[4]!))).toBe(false);
-    expect(deliversOutput(Buffer.from(events[5]!))).toBe(false);
-    expect(deliversOutput(Buffer.from('data: {"choices":[{"delta":{"content":null}}]}\n\n'))).toBe(false);
-    expect(
-      deliversOutput(
-        Buffer.from(
-          'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":""}}]}}]}\n\n',
-        ),
-      ),
-    ).toBe(false);
+  it('ignores a logprobs content array, and text that only mentions a key', () => {
+    expect(relayed('data: {"choices":[{"delta":{},"logprobs":{"content":[]}}]}\n\n')).toBe('');
+    expect(relayed(sseEvent({ choices: [{ delta: { content: 'the "refusal": "x" key' } }] }))).toBe(
+      'the "refusal": "x" key',
+    );
   });
 
-  it('is false for a logprobs content array', () => {
-    expect(
-      deliversOutput(Buffer.from('data: {"choices":[{"delta":{},"logprobs":{"content":[]}}]}\n\n')),
-    ).toBe(false);
+  it('keeps the text of legacy completion chunks, which have no delta', () => {
+    expect(relayed('data: {"object":"text_completion","choices":[{"text":"tok0 ","index":0}]}\n\n')).toBe(
+      'tok0 ',
+    );
   });
 
-  it('looks past an empty content to a later non-empty one in the same event', () => {
-    expect(
-      deliversOutput(
-        Buffer.from('data: {"choices":[{"delta":{"content":""}},{"delta":{"content":"x"}}]}\n\n'),
-      ),
-    ).toBe(true);
+  it('keeps every string of an event with several choices, and many events in order', () => {
+    expect(relayed('data: {"choices":[{"delta":{"content":""}},{"delta":{"content":"x"}}]}\n\n')).toBe('x');
+    const many = Array.from({ length: 500 }, (_, i) =>
+      sseEvent({ choices: [{ delta: { content: `w${i} ` } }] }),
+    );
+    expect(relayed(...many)).toBe(Array.from({ length: 500 }, (_, i) => `w${i} `).join(''));
+  });
+
+  it('gives up only on a string with an invalid escape, keeping the others', () => {
+    expect(relayed('data: {"choices":[{"delta":{"content":"bad \\q"}}]}\n\n', events[1]!)).toBe('Bonjour, ');
+  });
+});
+
+describe('carriesFinishReason', () => {
+  it('is true for a choice with a finish reason', () => {
+    expect(carriesFinishReason(Buffer.from(events[3]!))).toBe(true);
+    expect(carriesFinishReason(Buffer.from('data: {"choices":[{"finish_reason": "length"}]}\n\n'))).toBe(
+      true,
+    );
+  });
+
+  it('is false for a null finish reason, for events without one, and for text that mentions it', () => {
+    for (const event of [events[0]!, events[1]!, events[4]!, events[5]!])
+      expect(carriesFinishReason(Buffer.from(event))).toBe(false);
+    const mention = sseEvent({
+      choices: [{ delta: { content: '"finish_reason":"stop"' }, finish_reason: null }],
+    });
+    expect(carriesFinishReason(mention)).toBe(false);
   });
 });
 

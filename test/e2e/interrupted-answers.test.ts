@@ -38,8 +38,14 @@ const REPLY = [
   'error event tells it so, and the pieces that did arrive are counted like any other output.',
 ].join(' ');
 
-/** OpenAI streams about one token an event. */
-const OPENAI_CHUNKS = encode(REPLY).map((token) => decode([token]));
+/** OpenAI-compatible servers stream one token an event or, like many hosted ones, a few: two here. */
+const OPENAI_CHUNKS = pairs(encode(REPLY).map((token) => decode([token])));
+
+function pairs(tokens: string[]): string[] {
+  return Array.from({ length: Math.ceil(tokens.length / 2) }, (_, i) =>
+    tokens.slice(2 * i, 2 * i + 2).join(''),
+  );
+}
 /** Anthropic's text deltas carry a few words each. */
 const ANTHROPIC_CHUNKS = REPLY.match(/(?:\S+\s*){1,4}/g) ?? [];
 /** Gemini's chunks are a sentence or so. */
@@ -83,9 +89,9 @@ async function openAiSetup(): Promise<Setup> {
         ...options,
       } as FakeUpstreamOptions;
     },
-    midContent: { cutStreamAt: 40 },
+    midContent: { cutStreamAt: 20 },
     beforeUsage: { cutStreamAt: 'finish' },
-    relayedBeforeMidCut: OPENAI_CHUNKS.slice(0, 40).join(''),
+    relayedBeforeMidCut: OPENAI_CHUNKS.slice(0, 20).join(''),
     close: () => h.close(),
   };
 }
@@ -256,6 +262,61 @@ describe.each(['OpenAI-compatible', 'Anthropic', 'Gemini'])('a %s stream cut sho
     );
     expect(ratio).toBeGreaterThan(0.9);
     expect(ratio).toBeLessThan(1.1);
+    for (const field of ['prompt_tokens', 'completion_tokens'] as const) {
+      expect(Math.abs(cut.record[field] - uncut.record[field]) / uncut.record[field]).toBeLessThan(0.1);
+    }
+  });
+});
+
+describe('an OpenAI-compatible stream', () => {
+  const setup = () => setups.find((s) => s.name === 'OpenAI-compatible')!;
+
+  it('is complete when cut after its finish reason: [DONE] for the client, the usage estimated', async () => {
+    const s = setup();
+    const user = await s.h.seed({ usd: '10' });
+    const { events, record } = await streamWith(s, user.key, { cutStreamAt: 'usage', cutBy: 'reset' });
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(events.some((e) => e.includes('"error"'))).toBe(false);
+    expect(contentOf(events)).toBe(REPLY);
+    expect(record).toMatchObject({ status: 200, outcome: 'completed', usage_source: 'estimated' });
+  });
+
+  it('is complete, and charged its reported usage, when only [DONE] is missing', async () => {
+    const s = setup();
+    const user = await s.h.seed({ usd: '10' });
+    const { events, record } = await streamWith(s, user.key, { cutStreamAt: 'done' });
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(record).toMatchObject({ status: 200, outcome: 'completed', usage_source: 'upstream' });
+    expect(record.completion_tokens).toBe(countTokens(REPLY));
+  });
+
+  it('that the client leaves is recorded as closed by the client, and charged for what was relayed', async () => {
+    const s = setup();
+    const user = await s.h.seed({ usd: '10' });
+    s.set({ chunkIntervalMs: 5 });
+    const abort = new AbortController();
+    const response = await fetch(`${s.h.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...bearer(user.key), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'deepseek/deepseek-v4-flash',
+        messages: [{ role: 'user', content: PROMPT }],
+        stream: true,
+      }),
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    let received = '';
+    while (contentOf(dataEvents(received)).length < 40) {
+      const { value } = await reader.read();
+      received += Buffer.from(value ?? []).toString();
+    }
+    abort.abort();
+    const record = await usageRecord(s.h, response.headers.get('x-request-id') ?? '');
+    expect(record).toMatchObject({ status: 499, outcome: 'client_closed', usage_source: 'estimated' });
+    expect(record.completion_tokens).toBeGreaterThan(0);
+    expect(record.completion_tokens).toBeLessThan(countTokens(REPLY));
+    s.set({});
   });
 });
 

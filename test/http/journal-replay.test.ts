@@ -41,6 +41,7 @@ describe('a server started on the files a crashed server left', () => {
         promptTokens: 1,
         completionTokens: 2,
         usageSource: 'upstream',
+        outcome: 'completed',
         status: 200,
         latencyMs: 1,
         clientIp: '127.0.0.1',

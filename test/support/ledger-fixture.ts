@@ -30,6 +30,7 @@ export function usageFacts(requestId: string, userAgent = 'test'): UsageFacts {
     promptTokens: 10,
     completionTokens: 5,
     usageSource: 'upstream',
+    outcome: 'completed',
     status: 200,
     latencyMs: 1,
     clientIp: '127.0.0.1',

@@ -32,6 +32,7 @@ const facts: UsageFacts = {
   promptTokens: 0,
   completionTokens: 0,
   usageSource: 'upstream',
+  outcome: 'completed',
   status: 200,
   latencyMs: 1,
   clientIp: '',

@@ -1,4 +1,5 @@
 import { measureChatPrompt } from '../../domain/prompt-tokens.js';
+import { chatPromptTokens } from '../../domain/token-estimate.js';
 import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import { chatRequest } from './call-upstream.js';
 import { parseChatRequest, requestedLimit, upstreamBody } from './chat-request.js';
@@ -18,6 +19,7 @@ export const chatEndpoint: GenerationEndpoint = (body) => {
       limit,
       prompt: measureChatPrompt(request),
       generations: 1,
+      estimatePromptTokens: (count) => chatPromptTokens(count, request),
       stream,
       includeUsage: request.stream_options?.include_usage === true,
       unbounded: (allowed) => unboundedFieldRefusal(request, allowed),

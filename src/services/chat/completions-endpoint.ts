@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { failure } from '../../domain/errors.js';
 import { measureCompletionsPrompt } from '../../domain/prompt-tokens.js';
+import { completionsPromptTokens } from '../../domain/token-estimate.js';
 import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import type { GenerationEndpoint } from './generation-endpoint.js';
 
@@ -59,6 +60,7 @@ export const completionsEndpoint: GenerationEndpoint = (body) => {
       limit: { value: request.max_tokens ?? LEGACY_DEFAULT_MAX_TOKENS, param: 'max_tokens' },
       prompt: measureCompletionsPrompt(prompts, request),
       generations,
+      estimatePromptTokens: (count) => completionsPromptTokens(count, prompts, request),
       stream,
       includeUsage: request.stream_options?.include_usage === true,
       unbounded: (allowed) => unboundedFieldRefusal(request, allowed),

@@ -1,5 +1,6 @@
 import type { Failure } from '../../domain/errors.js';
 import type { PromptSize } from '../../domain/prompt-tokens.js';
+import type { CountTokens } from '../../domain/token-estimate.js';
 import type { UnboundedField } from '../../domain/unbounded-fields.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { PrepareRequest } from './call-upstream.js';
@@ -16,6 +17,8 @@ export interface GenerationRequest {
   readonly prompt: PromptSize;
   /** Completions the provider generates, each up to the output limit: one per prompt. */
   readonly generations: number;
+  /** The prompt's tokens as sent upstream, counted by `count`: the estimate when no usage is reported. */
+  estimatePromptTokens(count: CountTokens): number;
   readonly stream: boolean;
   readonly includeUsage: boolean;
   /** A 400 for a field whose cost no hold can bound, unless the model allows it. */

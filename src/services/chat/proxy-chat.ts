@@ -1,15 +1,17 @@
 import type { Deployment, ModelConfig } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
 import { promptParts, type TokenUsage } from '../../domain/pricing.js';
-import { type PromptSize, promptTokensCeiling, promptTokensEstimate } from '../../domain/prompt-tokens.js';
+import { promptTokensCeiling } from '../../domain/prompt-tokens.js';
+import { type CountTokens, outputTokens } from '../../domain/token-estimate.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
-import type { UsageFacts, UsageRecord } from '../../ports/ledger.js';
+import type { RequestOutcome, UsageFacts, UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js';
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
+import { tokenCounter } from '../token-counter.js';
 import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
 import type { GenerationEndpoint, GenerationRequest } from './generation-endpoint.js';
 import { relayStream } from './relay-stream.js';
@@ -36,9 +38,10 @@ export interface BilledCall {
   readonly context: RequestContext;
   readonly model: ModelConfig;
   readonly hold: Hold;
-  readonly prompt: PromptSize;
   /** Completions generated, each up to hold.maxTokens. */
   readonly generations: number;
+  /** The prompt's tokens as sent upstream, for a provider that never reported its usage. */
+  readonly estimatePromptTokens: (count: CountTokens) => number;
 }
 
 /** A billed call once a deployment has answered: its price is the one charged. */
@@ -109,8 +112,8 @@ export class ChatCompletions {
       context,
       model,
       hold: admission.hold,
-      prompt: request.prompt,
       generations: request.generations,
+      estimatePromptTokens: request.estimatePromptTokens,
     };
     let closed = false;
     try {
@@ -136,16 +139,19 @@ export class ChatCompletions {
       context: call.context,
       model: call.model,
       hold: call.hold,
-      prompt: call.prompt,
       generations: call.generations,
+      estimatePromptTokens: call.estimatePromptTokens,
       deployment: attempt.deployment,
     };
     if (request.stream) {
       const translator = attempt.format.stream(request.includeUsage, this.createdAt());
-      const outcome = await relayStream(attempt.response, channel, translator);
-      const usage = outcome.usage ?? this.estimate(call.prompt, outcome.outputEvents);
-      await this.settle(served, usage, outcome.usage ? 'upstream' : 'estimated', outcome.status);
-      await outcome.finish();
+      const relayed = await relayStream(attempt.response, channel, translator);
+      // A stream that ended without its usage (cut short, or a provider that reports none) is
+      // charged for what was relayed, counted with a tokenizer; the record says it was estimated.
+      const usage = relayed.usage ?? (await this.estimate(call, relayed.relayedText()));
+      const source = relayed.usage ? 'upstream' : 'estimated';
+      await this.settle(served, usage, source, relayed.status, relayed.outcome);
+      await relayed.finish();
       return undefined;
     }
     return this.relayJson(served, attempt.response, attempt.format, channel);
@@ -162,19 +168,24 @@ export class ChatCompletions {
       raw = await response.readAll(MAX_JSON_RESPONSE_BYTES);
     } catch (error) {
       if (!(error instanceof UpstreamFailure)) throw error;
-      return this.refuse(call, mapUpstreamFailure(error), error);
+      // The status line said 200, so the provider was reached: a body that breaks off is its error.
+      const mapped =
+        error.kind === 'timeout'
+          ? mapUpstreamFailure(error)
+          : failure('upstream_error', 'The upstream provider’s answer could not be read in full.');
+      return this.refuse(call, mapped, error);
     }
     const answer = format.response(raw, this.createdAt());
     if (!answer) {
       return this.refuse(
         call,
-        failure('upstream_error', 'The upstream provider returned a malformed response.'),
+        failure('upstream_error', 'The upstream provider returned a malformed or incomplete response.'),
         {},
       );
     }
-    const usage = answer.usage ?? this.estimate(call.prompt, answer.estimatedOutputTokens);
+    const usage = answer.usage ?? (await this.estimate(call, answer.outputText()));
     // Settle before answering: a response the client has seen is always in the ledger.
-    await this.settle(call, usage, answer.usage ? 'upstream' : 'estimated', 200);
+    await this.settle(call, usage, answer.usage ? 'upstream' : 'estimated', 200, 'completed');
     channel.sendJson(200, answer.json);
     return undefined;
   }
@@ -184,8 +195,10 @@ export class ChatCompletions {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  private estimate(prompt: PromptSize, completionTokens: number): TokenUsage {
-    return { promptTokens: promptTokensEstimate(prompt), completionTokens };
+  /** Usage counted with a tokenizer: the prompt as sent, and the output the client received. */
+  private async estimate(call: BilledCall, output: string): Promise<TokenUsage> {
+    const count = await tokenCounter();
+    return { promptTokens: call.estimatePromptTokens(count), completionTokens: outputTokens(count, output) };
   }
 
   private async settle(
@@ -193,6 +206,7 @@ export class ChatCompletions {
     usage: TokenUsage,
     source: UsageRecord['usageSource'],
     status: number,
+    outcome: RequestOutcome,
   ) {
     if (source === 'upstream' && usage.completionTokens > call.hold.maxTokens * call.generations) {
       // The provider did not obey the limit it was sent: most likely it reads another field.
@@ -210,7 +224,7 @@ export class ChatCompletions {
       call.hold,
       call.deployment.price,
       usage,
-      this.record(call, status, call.deployment, usage, source),
+      this.record(call, status, call.deployment, usage, source, outcome),
     );
     if (!holdWasOpen)
       this.log.warn(
@@ -227,7 +241,7 @@ export class ChatCompletions {
     const deployment = 'deployment' in call ? call.deployment : call.model.deployments[0]!;
     const nothing = { promptTokens: 0, completionTokens: 0 };
     await this.billing.release(call.hold, {
-      ...this.record(call, errorStatus(mapped), deployment, nothing, 'none'),
+      ...this.record(call, errorStatus(mapped), deployment, nothing, 'none', 'failed'),
       costMicros: 0,
     });
     return mapped;
@@ -243,6 +257,7 @@ export class ChatCompletions {
     deployment: Deployment,
     usage: TokenUsage,
     usageSource: UsageRecord['usageSource'],
+    outcome: RequestOutcome,
   ): UsageFacts {
     const now = this.clock.now();
     // The parts as costOf priced them, so that tokens times prices give the recorded cost.
@@ -260,6 +275,7 @@ export class ChatCompletions {
       cacheReadTokens: read,
       cacheWriteTokens: write,
       usageSource,
+      outcome,
       status,
       latencyMs: now - call.context.startedAt,
       clientIp: call.context.clientIp,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Deployment } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
 import { forwardedBytes, utf8Length } from '../../domain/prompt-tokens.js';
+import { textInputTokens } from '../../domain/token-estimate.js';
 import { unboundedFieldRefusal } from '../../domain/unbounded-fields.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { Clock } from '../../ports/system.js';
@@ -12,6 +13,7 @@ import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
 import { mapUpstreamFailure } from '../chat/upstream-errors.js';
+import { tokenCounter } from '../token-counter.js';
 
 const MAX_EMBEDDINGS_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Per input: the few tokens a tokenizer may add around a text. */
@@ -134,6 +136,7 @@ export class Embeddings {
         promptTokens: 0,
         completionTokens: 0,
         usageSource: 'none',
+        outcome: 'failed',
         costMicros: 0,
       });
       return mapped;
@@ -150,15 +153,21 @@ export class Embeddings {
       if (!(error instanceof UpstreamFailure)) throw error;
       return refuse(mapUpstreamFailure(error), attempt.deployment);
     }
-    const usage = attempt.format.embeddingsUsage?.(raw) ?? {
-      promptTokens: inputTokensCeiling(request.input as z.infer<typeof embeddingsRequest>['input']),
+    const reported = attempt.format.embeddingsUsage?.(raw);
+    // An answer without usage is charged for its input, counted with a tokenizer.
+    const usage = reported ?? {
+      promptTokens: textInputTokens(
+        await tokenCounter(),
+        request.input as z.infer<typeof embeddingsRequest>['input'],
+      ),
       completionTokens: 0,
     };
     await this.billing.settle(hold, attempt.deployment.price, usage, {
       ...record(attempt.deployment, 200),
       promptTokens: usage.promptTokens,
       completionTokens: 0,
-      usageSource: attempt.format.embeddingsUsage?.(raw) ? 'upstream' : 'estimated',
+      usageSource: reported ? 'upstream' : 'estimated',
+      outcome: 'completed',
     });
     channel.sendJson(200, raw);
     return undefined;

@@ -20,17 +20,35 @@ const toTokenUsage = (usage: ReturnType<typeof convertUsage>): TokenUsage =>
   tokenUsage(usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens_details.cached_tokens);
 
 /**
+ * The output text of a response's first candidate, thoughts included (Gemini bills them as output,
+ * so they count for an estimate even though they are not relayed), and its function calls' arguments.
+ */
+function outputTextOf(response: Json): string {
+  const candidate = Array.isArray(response.candidates)
+    ? (response.candidates[0] as Json | undefined)
+    : undefined;
+  const parts = (candidate?.content as { parts?: Json[] } | undefined)?.parts ?? [];
+  let text = '';
+  for (const part of parts) {
+    if (typeof part.text === 'string') text += part.text;
+    if (part.functionCall) text += JSON.stringify((part.functionCall as Json).args ?? {});
+  }
+  return text;
+}
+
+/**
  * Gemini's `streamGenerateContent?alt=sse`: each event is a whole GenerateContentResponse with the
  * next piece of the answer; the last carries the finish reason and the usage. There is no end
- * marker: the stream ends when the connection does.
+ * marker: the stream ends when the connection does, and the answer is complete only if a
+ * candidate had a finish reason by then.
  */
 class GeminiStream implements StreamTranslator {
-  outputEvents = 0;
   readonly ended = false;
   failed = false;
   refusal: StreamRefusal | undefined;
   private usageMetadata: GeminiUsage | undefined;
   private finished = false;
+  private readonly output: string[] = [];
   private readonly splitter = new SseEventSplitter();
   private started = false;
   private toolCalls = 0;
@@ -50,6 +68,14 @@ class GeminiStream implements StreamTranslator {
    */
   get usage(): TokenUsage | undefined {
     return this.finished && this.usageMetadata ? toTokenUsage(convertUsage(this.usageMetadata)) : undefined;
+  }
+
+  get complete(): boolean {
+    return this.finished;
+  }
+
+  relayedText(): string {
+    return this.output.join('');
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -91,7 +117,8 @@ class GeminiStream implements StreamTranslator {
       );
     }
     const { text, calls, finish } = candidateParts(response);
-    if (text !== '' || calls.length > 0) this.outputEvents++;
+    const output = outputTextOf(response);
+    if (output !== '') this.output.push(output);
     if (text !== '')
       chunks.push(this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]));
     for (const call of calls) {
@@ -139,14 +166,17 @@ export const geminiFormat: ChatWireFormat = {
   response(raw: Buffer, createdAt: number): JsonAnswer | undefined {
     try {
       const parsed = JSON.parse(raw.toString('utf8')) as Json;
-      if (!Array.isArray(parsed.candidates) && !promptBlockReason(parsed)) return undefined;
+      // A blocked prompt is a whole answer with no candidate; any other answer is whole when its
+      // candidate has a finish reason, and was cut short without one.
+      if (!promptBlockReason(parsed)) {
+        if (!Array.isArray(parsed.candidates)) return undefined;
+        if (mapFinishReason(candidateParts(parsed).finish, false) === null) return undefined;
+      }
       const converted = convertResponse(parsed, '', createdAt);
       return {
         json: Buffer.from(JSON.stringify(converted)),
         usage: parsed.usageMetadata ? toTokenUsage(converted.usage) : undefined,
-        estimatedOutputTokens: Math.ceil(
-          Buffer.byteLength(String(converted.choices[0]?.message.content ?? '')) / 4,
-        ),
+        outputText: () => outputTextOf(parsed),
       };
     } catch {
       return undefined;

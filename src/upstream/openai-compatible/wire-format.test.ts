@@ -51,13 +51,14 @@ describe('OpenAI-compatible answers, from recorded wire fixtures', () => {
     expect(answer?.usage).toEqual({ promptTokens: 81, completionTokens: 16 });
   });
 
-  it('relays a streamed tool call as it came, counting argument deltas as output and keeping the usage chunk back', () => {
+  it('relays a streamed tool call as it came, keeping its argument deltas as output and the usage chunk back', () => {
     const raw = fixture('tool-call.chunks.txt');
     const translator = openAiCompatibleFormat().stream(false, 0);
     const relayed = Buffer.concat(translator.push(raw)).toString();
     expect(translator.ended).toBe(true);
     expect(translator.usage).toEqual({ promptTokens: 81, completionTokens: 16 });
-    expect(translator.outputEvents).toBe(3);
+    expect(translator.complete).toBe(true);
+    expect(translator.relayedText()).toBe('{"location":"Paris"}');
     expect(relayed).toContain('"arguments":"location"');
     expect(relayed).not.toContain('"prompt_tokens":81');
     expect(relayed).not.toContain('[DONE]');

@@ -1,18 +1,17 @@
 import type { OpenAiQuirks } from '../../config/load-config.js';
 import type { TokenUsage } from '../../domain/pricing.js';
 import type { ChatWireFormat, JsonAnswer, StreamTranslator } from '../../ports/chat-wire.js';
-import { carriesUsage, deliversOutput, eventData, isDoneEvent, SseEventSplitter } from '../sse-events.js';
+import {
+  carriesFinishReason,
+  carriesUsage,
+  eventData,
+  isDoneEvent,
+  RelayedOutput,
+  SseEventSplitter,
+} from '../sse-events.js';
 import { withPlainCallIds } from '../tool-call-ids.js';
+import { answerOutputText, isCompleteAnswer, outputTextOf } from './complete-answer.js';
 import { parseUsage, usageFromJson, usageObjectFromJson } from './usage.js';
-
-/** About four bytes a token of the answer's text, for an upstream that reported no usage. */
-function outputTokensOf(parsed: unknown): number {
-  const choices = (parsed as { choices?: { message?: { content?: unknown } }[] }).choices;
-  const text = Array.isArray(choices)
-    ? choices.map((c) => (typeof c?.message?.content === 'string' ? c.message.content : '')).join('')
-    : '';
-  return Math.ceil(Buffer.byteLength(text) / 4);
-}
 
 /** Pulls the usage out of a usage event; also says whether the event is nothing but usage. */
 function readUsageEvent(event: Buffer): { usage: TokenUsage | undefined; usageOnly: boolean } {
@@ -28,16 +27,22 @@ function readUsageEvent(event: Buffer): { usage: TokenUsage | undefined; usageOn
 /**
  * The provider already speaks OpenAI's format: events are forwarded as the bytes that arrived,
  * looking only at framing and a few keys. The usage-only chunk (Tollgate always asks for it) is
- * passed on only to a client that asked for it.
+ * passed on only to a client that asked for it. The answer is complete once a choice has a
+ * finish reason; `[DONE]` or the end of the body then ends the stream.
  */
 class PassThroughStream implements StreamTranslator {
   usage: TokenUsage | undefined;
-  outputEvents = 0;
+  complete = false;
   ended = false;
   readonly failed = false;
   private readonly splitter = new SseEventSplitter();
+  private readonly output = new RelayedOutput();
 
   constructor(private readonly clientWantsUsage: boolean) {}
+
+  relayedText(): string {
+    return this.output.text();
+  }
 
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -52,7 +57,8 @@ class PassThroughStream implements StreamTranslator {
         this.usage = read.usage ?? this.usage;
         if (read.usageOnly && !this.clientWantsUsage) continue;
       }
-      if (deliversOutput(event)) this.outputEvents++;
+      if (!this.complete && carriesFinishReason(event)) this.complete = true;
+      this.output.collect(event);
       out.push(event);
     }
     return out;
@@ -151,12 +157,14 @@ const passThrough: ChatWireFormat = {
   path: () => '/chat/completions',
   requestBody: (body) => JSON.stringify(withPlainCallIds(body)),
   response(raw: Buffer): JsonAnswer | undefined {
+    // Cut short, the answer is an upstream error, whatever it says. The check reads bytes only.
+    if (!isCompleteAnswer(raw)) return undefined;
     // Most answers carry usage: read just that object. Only an answer without it is parsed whole.
     const usage = usageFromJson(raw);
-    if (usage) return { json: raw, usage, estimatedOutputTokens: 0 };
+    if (usage) return { json: raw, usage, outputText: () => answerOutputText(raw) };
     try {
       const parsed: unknown = JSON.parse(raw.toString('utf8'));
-      return { json: raw, usage: parseUsage(parsed), estimatedOutputTokens: outputTokensOf(parsed) };
+      return { json: raw, usage: parseUsage(parsed), outputText: () => outputTextOf(parsed) };
     } catch {
       return undefined;
     }
