@@ -200,8 +200,12 @@ describe('RelayedOutput', () => {
     );
   });
 
-  it('keeps every string of an event with several choices, and many events in order', () => {
-    expect(relayed('data: {"choices":[{"delta":{"content":""}},{"delta":{"content":"x"}}]}\n\n')).toBe('x');
+  it('keeps the strings of many events in order, and of nested tool calls', () => {
+    expect(
+      relayed(
+        'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{}"}},{"index":1,"function":{"arguments":"[1]"}}]}}]}\n\n',
+      ),
+    ).toBe('{}[1]');
     const many = Array.from({ length: 500 }, (_, i) =>
       sseEvent({ choices: [{ delta: { content: `w${i} ` } }] }),
     );
@@ -214,7 +218,10 @@ describe('RelayedOutput', () => {
 });
 
 describe('carriesFinishReason', () => {
-  it('is true for a choice with a finish reason', () => {
+  it('is true for a choice with a finish reason, before or after its delta', () => {
+    expect(
+      carriesFinishReason(Buffer.from('data: {"choices":[{"finish_reason":"stop","delta":{}}]}\n\n'), 30),
+    ).toBe(true);
     expect(carriesFinishReason(Buffer.from(events[3]!))).toBe(true);
     expect(carriesFinishReason(Buffer.from('data: {"choices":[{"finish_reason": "length"}]}\n\n'))).toBe(
       true,

@@ -14,17 +14,18 @@ const DONE_FIELD = Buffer.from('data:');
 const DONE_VALUE = Buffer.from('[DONE]');
 const USAGE_KEY = Buffer.from('"usage"');
 const FINISH_KEY = Buffer.from('"finish_reason"');
-/** Keys whose string values are output relayed to the client, in a chat completion chunk. */
-const OUTPUT_KEYS = [
-  Buffer.from('"content"'),
-  Buffer.from('"reasoning_content"'),
-  Buffer.from('"reasoning"'),
-  Buffer.from('"arguments"'),
-  Buffer.from('"refusal"'),
-];
+/** Keys whose string values, inside a chat chunk's `delta`, are output relayed to the client. */
+const OUTPUT_KEYS = ['content', 'reasoning_content', 'reasoning', 'arguments', 'refusal'].map((key) =>
+  Buffer.from(key),
+);
 /** The legacy completions' output; looked for only in events without a chat `delta`. */
 const TEXT_KEY = Buffer.from('"text"');
 const DELTA_KEY = Buffer.from('"delta"');
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
 
 /** Splits a byte stream into complete events (each ending with its blank line), keeping the partial tail. */
 export class SseEventSplitter {
@@ -96,25 +97,40 @@ export function carriesUsage(event: Buffer): boolean {
   return start !== -1 && event[start] === 0x7b;
 }
 
-/** True when a choice of the event has a finish reason (a string, not null): the answer is whole. */
-export function carriesFinishReason(event: Buffer): boolean {
-  let at = event.indexOf(FINISH_KEY);
-  while (at !== -1) {
-    const start = valueStart(event, at, FINISH_KEY.length);
-    if (start !== -1 && event[start] === QUOTE) return true;
-    at = event.indexOf(FINISH_KEY, at + FINISH_KEY.length);
+/**
+ * True when the event's choice has a finish reason (a string, not null): the answer is whole.
+ * Tollgate asks for one choice, so an event has one `"finish_reason"`; it usually follows the
+ * delta, so the search starts at `from` (past the delta) and looks before it only if need be.
+ */
+export function carriesFinishReason(event: Buffer, from = 0): boolean {
+  let at = event.indexOf(FINISH_KEY, from);
+  if (at === -1 && from > 0) at = event.indexOf(FINISH_KEY);
+  if (at === -1) return false;
+  const start = valueStart(event, at, FINISH_KEY.length);
+  return start !== -1 && event[start] === QUOTE;
+}
+
+/** True when the bytes from `start` to `end` spell one of OUTPUT_KEYS. */
+function isOutputKey(event: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  for (const key of OUTPUT_KEYS) {
+    if (key.length !== length) continue;
+    let i = 0;
+    while (i < length && event[start + i] === key[i]) i++;
+    if (i === length) return true;
   }
   return false;
 }
 
-/** Index of the quote that closes the JSON string opened at `open`, or -1. */
+/**
+ * Index of the quote that closes the JSON string opened at `open`, or -1. A plain loop: the
+ * strings of a chunk are a few bytes, where a native search costs more to call than to run.
+ */
 function stringEnd(event: Buffer, open: number): number {
-  let i = event.indexOf(QUOTE, open + 1);
-  while (i !== -1) {
-    let backslashes = 0;
-    for (let j = i - 1; event[j] === BACKSLASH; j--) backslashes++;
-    if (backslashes % 2 === 0) return i;
-    i = event.indexOf(QUOTE, i + 1);
+  for (let i = open + 1; i < event.length; i++) {
+    const byte = event[i];
+    if (byte === BACKSLASH) i++;
+    else if (byte === QUOTE) return i;
   }
   return -1;
 }
@@ -130,10 +146,21 @@ export class RelayedOutput {
   /** Where each kept string ends in `bytes`. */
   private readonly ends: number[] = [];
 
-  /** Keeps the non-empty output strings of one event (a chat chunk or a legacy completion chunk). */
-  collect(event: Buffer): void {
-    for (const key of OUTPUT_KEYS) this.collectKey(event, key);
-    if (event.indexOf(DELTA_KEY) === -1) this.collectKey(event, TEXT_KEY);
+  /**
+   * Keeps the non-empty output strings of one event (a chat chunk or a legacy completion chunk),
+   * and returns the index just past its delta (0 without one). Each search of an event costs
+   * about as much as the relay's other checks of it, so the event is searched once, for the
+   * `"delta"` of its one choice (Tollgate asks for one), and only the delta object is walked.
+   */
+  collect(event: Buffer): number {
+    const at = event.indexOf(DELTA_KEY);
+    if (at === -1) {
+      this.collectKey(event, TEXT_KEY);
+      return 0;
+    }
+    const open = valueStart(event, at, DELTA_KEY.length);
+    const end = open !== -1 && event[open] === OPEN_BRACE ? this.collectObject(event, open) : -1;
+    return end === -1 ? 0 : end;
   }
 
   /** The kept strings, decoded and joined. */
@@ -150,6 +177,42 @@ export class RelayedOutput {
       start = end;
     }
     return text;
+  }
+
+  /**
+   * Walks the JSON object opened at `open`, keeping the string value of every output key in it
+   * (tool calls' arguments are nested in it). Returns the index past its end, or -1.
+   */
+  private collectObject(event: Buffer, open: number): number {
+    let depth = 0;
+    let i = open;
+    while (i < event.length) {
+      const byte = event[i];
+      if (byte === QUOTE) {
+        const end = stringEnd(event, i);
+        if (end === -1) return -1;
+        let next = end + 1;
+        while (event[next] === 0x20 || event[next] === 0x09) next++;
+        if (event[next] !== COLON) {
+          i = end + 1;
+          continue;
+        }
+        // A key: if it names output and its value is a string, keep the value.
+        let value = next + 1;
+        while (event[value] === 0x20 || event[value] === 0x09) value++;
+        if (event[value] === QUOTE && isOutputKey(event, i + 1, end)) {
+          const valueEnd = stringEnd(event, value);
+          if (valueEnd === -1) return -1;
+          if (valueEnd > value + 1) this.keep(event, value, valueEnd + 1);
+          i = valueEnd + 1;
+        } else i = value;
+        continue;
+      }
+      if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
+      else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --depth === 0) return i + 1;
+      i++;
+    }
+    return -1;
   }
 
   private collectKey(event: Buffer, key: Buffer): void {
@@ -171,7 +234,10 @@ export class RelayedOutput {
       this.bytes?.copy(grown, 0, 0, this.length);
       this.bytes = grown;
     }
-    event.copy(this.bytes, this.length, start, end);
+    const bytes = this.bytes;
+    // A token or two: copied by hand, which is cheaper than a native copy's call.
+    if (size <= 64) for (let i = 0; i < size; i++) bytes[this.length + i] = event[start + i]!;
+    else event.copy(bytes, this.length, start, end);
     this.length += size;
     this.ends.push(this.length);
   }

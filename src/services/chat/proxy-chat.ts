@@ -3,7 +3,7 @@ import { type Failure, failure } from '../../domain/errors.js';
 import { promptParts, type TokenUsage } from '../../domain/pricing.js';
 import { promptTokensCeiling } from '../../domain/prompt-tokens.js';
 import { type CountTokens, outputTokens } from '../../domain/token-estimate.js';
-import type { ChatWireFormat } from '../../ports/chat-wire.js';
+import type { ChatWireFormat, StreamTranslator } from '../../ports/chat-wire.js';
 import type { ClientChannel } from '../../ports/client-channel.js';
 import type { RequestOutcome, UsageFacts, UsageRecord } from '../../ports/ledger.js';
 import type { Clock } from '../../ports/system.js';
@@ -145,16 +145,31 @@ export class ChatCompletions {
     };
     if (request.stream) {
       const translator = attempt.format.stream(request.includeUsage, this.createdAt());
-      const relayed = await relayStream(attempt.response, channel, translator);
-      // A stream that ended without its usage (cut short, or a provider that reports none) is
-      // charged for what was relayed, counted with a tokenizer; the record says it was estimated.
-      const usage = relayed.usage ?? (await this.estimate(call, relayed.relayedText()));
-      const source = relayed.usage ? 'upstream' : 'estimated';
-      await this.settle(served, usage, source, relayed.status, relayed.outcome);
-      await relayed.finish();
-      return undefined;
+      return this.relayStreamed(served, attempt.response, translator, channel);
     }
     return this.relayJson(served, attempt.response, attempt.format, channel);
+  }
+
+  private async relayStreamed(
+    call: ServedCall,
+    response: UpstreamResponse,
+    translator: StreamTranslator,
+    channel: ClientChannel,
+  ): Promise<undefined> {
+    const relayed = await relayStream(response, channel, translator);
+    // A stream that ended without its usage (cut short, or a provider that reports none) is
+    // charged for what was relayed, counted with a tokenizer; the record says it was estimated.
+    const usage = relayed.usage ?? (await this.estimate(call, relayed.relayedText()));
+    const source = relayed.usage ? 'upstream' : 'estimated';
+    await this.settle(call, usage, source, relayed.status, relayed.outcome);
+    if (relayed.outcome === 'failed_mid_stream') {
+      this.log.warn(
+        { requestId: call.context.requestId, providerId: call.deployment.providerId, status: relayed.status },
+        'upstream stream ended before the answer was complete',
+      );
+    }
+    await relayed.finish();
+    return undefined;
   }
 
   private async relayJson(

@@ -57,8 +57,8 @@ class PassThroughStream implements StreamTranslator {
         this.usage = read.usage ?? this.usage;
         if (read.usageOnly && !this.clientWantsUsage) continue;
       }
-      if (!this.complete && carriesFinishReason(event)) this.complete = true;
-      this.output.collect(event);
+      const afterDelta = this.output.collect(event);
+      if (!this.complete && carriesFinishReason(event, afterDelta)) this.complete = true;
       out.push(event);
     }
     return out;
