@@ -152,15 +152,18 @@ describe('the settlement journal', () => {
     }
   });
 
-  it('replays a line written before the cache-token columns existed, with no cache tokens', async () => {
+  it.each([
+    ['before the cache-token and outcome columns existed', 3],
+    ['before the outcome column existed', 1],
+  ])('replays a line written %s, with no cache tokens and as a completed request', async (_when, missing) => {
     const crashed = path.join(dir, 'older.db');
     await (await settleOne('req_older', 500)).answered.then(() => snapshotAsCrashed(file, crashed));
-    // The same lines as a server without the two last usage columns wrote them.
+    // The same lines as a server without the last usage columns wrote them.
     const journalFile = settlementJournalPath(crashed);
     const lines = readFileSync(journalFile, 'utf8').trim().split('\n');
     const older = lines.map((text) => {
       const line = JSON.parse(text) as { batch: { usage: unknown[][] } };
-      for (const row of line.batch.usage) row.splice(-2);
+      for (const row of line.batch.usage) row.splice(-missing);
       return JSON.stringify(line);
     });
     writeFileSync(journalFile, `${older.join('\n')}\n`);
@@ -168,8 +171,12 @@ describe('the settlement journal', () => {
     const db = new Database(crashed, { readonly: true });
     try {
       expect(
-        db.prepare('SELECT request_id, cache_read_tokens, cache_write_tokens FROM usage_records').all(),
-      ).toEqual([{ request_id: 'req_older', cache_read_tokens: 0, cache_write_tokens: 0 }]);
+        db
+          .prepare('SELECT request_id, cache_read_tokens, cache_write_tokens, outcome FROM usage_records')
+          .all(),
+      ).toEqual([
+        { request_id: 'req_older', cache_read_tokens: 0, cache_write_tokens: 0, outcome: 'completed' },
+      ]);
     } finally {
       db.close();
     }
