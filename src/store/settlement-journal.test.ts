@@ -153,34 +153,46 @@ describe('the settlement journal', () => {
   });
 
   it.each([
-    ['before the cache-token and outcome columns existed', 3],
+    ['before the cache-token, over_hold and outcome columns existed', 4],
+    ['before the over_hold and outcome columns existed', 2],
     ['before the outcome column existed', 1],
-  ])('replays a line written %s, with no cache tokens and as a completed request', async (_when, missing) => {
-    const crashed = path.join(dir, 'older.db');
-    await (await settleOne('req_older', 500)).answered.then(() => snapshotAsCrashed(file, crashed));
-    // The same lines as a server without the last usage columns wrote them.
-    const journalFile = settlementJournalPath(crashed);
-    const lines = readFileSync(journalFile, 'utf8').trim().split('\n');
-    const older = lines.map((text) => {
-      const line = JSON.parse(text) as { batch: { usage: unknown[][] } };
-      for (const row of line.batch.usage) row.splice(-missing);
-      return JSON.stringify(line);
-    });
-    writeFileSync(journalFile, `${older.join('\n')}\n`);
-    expect(await restart(crashed)).toBe(1);
-    const db = new Database(crashed, { readonly: true });
-    try {
-      expect(
-        db
-          .prepare('SELECT request_id, cache_read_tokens, cache_write_tokens, outcome FROM usage_records')
-          .all(),
-      ).toEqual([
-        { request_id: 'req_older', cache_read_tokens: 0, cache_write_tokens: 0, outcome: 'completed' },
-      ]);
-    } finally {
-      db.close();
-    }
-  });
+  ])(
+    'replays a line written %s, with no cache tokens, within its hold, as a completed request',
+    async (_when, missing) => {
+      const crashed = path.join(dir, 'older.db');
+      await (await settleOne('req_older', 500)).answered.then(() => snapshotAsCrashed(file, crashed));
+      // The same lines as a server without the last usage columns wrote them.
+      const journalFile = settlementJournalPath(crashed);
+      const lines = readFileSync(journalFile, 'utf8').trim().split('\n');
+      const older = lines.map((text) => {
+        const line = JSON.parse(text) as { batch: { usage: unknown[][] } };
+        for (const row of line.batch.usage) row.splice(-missing);
+        return JSON.stringify(line);
+      });
+      writeFileSync(journalFile, `${older.join('\n')}\n`);
+      expect(await restart(crashed)).toBe(1);
+      const db = new Database(crashed, { readonly: true });
+      try {
+        expect(
+          db
+            .prepare(
+              'SELECT request_id, cache_read_tokens, cache_write_tokens, over_hold, outcome FROM usage_records',
+            )
+            .all(),
+        ).toEqual([
+          {
+            request_id: 'req_older',
+            cache_read_tokens: 0,
+            cache_write_tokens: 0,
+            over_hold: 0,
+            outcome: 'completed',
+          },
+        ]);
+      } finally {
+        db.close();
+      }
+    },
+  );
 
   it('ignores a last line cut short, whose write never returned', async () => {
     const crashed = path.join(dir, 'torn.db');
@@ -290,29 +302,5 @@ describe('the settlement journal', () => {
       expect(await restart(crashed)).toBe(0);
       expect(refusedLines(crashed)).toHaveLength(1);
     });
-  });
-
-  it('replays a journal written before usage records had over_hold', async () => {
-    const crashed = path.join(dir, 'older.db');
-    await (await settleOne('req_older', 200)).answered.then(() => snapshotAsCrashed(file, crashed));
-    const journalFile = settlementJournalPath(crashed);
-    const older = readFileSync(journalFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const parsed = JSON.parse(line) as { batch: { usage: unknown[][] } };
-        for (const row of parsed.batch.usage) row.pop();
-        return JSON.stringify(parsed);
-      });
-    writeFileSync(journalFile, `${older.join('\n')}\n`);
-    expect(await restart(crashed)).toBe(1);
-    const db = new Database(crashed, { readonly: true });
-    try {
-      expect(db.prepare('SELECT request_id, over_hold FROM usage_records').all()).toEqual([
-        { request_id: 'req_older', over_hold: 0 },
-      ]);
-    } finally {
-      db.close();
-    }
   });
 });
