@@ -9,7 +9,10 @@ import { type Failure, failure } from './errors.js';
  * - service_tier other than auto or default: a tier billed at other prices than the model's;
  * - web_search_options: searches billed per call, beyond tokens;
  * - audio: audio output (the `audio` parameter, or "audio" in `modalities`) and earlier audio
- *   answers referred to in messages, billed at audio prices.
+ *   answers referred to in messages, billed at audio prices; also audio the provider fetches from a
+ *   URL (`audio_url` content parts), whose length only the provider learns;
+ * - video: video content parts (`video_url`, `video`, `input_video`, as vLLM and others accept),
+ *   which become tokens by duration and frame rate, unknown until the provider decodes them.
  */
 export const UNBOUNDED_FIELDS = [
   'chat_template',
@@ -17,6 +20,7 @@ export const UNBOUNDED_FIELDS = [
   'service_tier',
   'web_search_options',
   'audio',
+  'video',
 ] as const;
 
 export type UnboundedField = (typeof UNBOUNDED_FIELDS)[number];
@@ -43,6 +47,47 @@ function audioRefusal(body: Readonly<Record<string, unknown>>): Failure | undefi
         'Earlier audio answers are not accepted for this model: the provider reads them at audio prices.',
       );
     }
+  }
+  return undefined;
+}
+
+const AUDIO_PART_TYPES = new Set(['audio_url']);
+const VIDEO_PART_TYPES = new Set(['video_url', 'video', 'input_video']);
+
+/** The first content part of a kind in `types`, as the `param` that names it. */
+function mediaPartParam(
+  body: Readonly<Record<string, unknown>>,
+  types: ReadonlySet<string>,
+): string | undefined {
+  if (!Array.isArray(body.messages)) return undefined;
+  for (let i = 0; i < body.messages.length; i++) {
+    const content: unknown = (body.messages[i] as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) continue;
+    for (let j = 0; j < content.length; j++) {
+      const type: unknown = (content[j] as { type?: unknown } | null)?.type;
+      if (typeof type === 'string' && types.has(type)) return `messages.${i}.content.${j}`;
+    }
+  }
+  return undefined;
+}
+
+function mediaRefusal(
+  body: Readonly<Record<string, unknown>>,
+  allowed: ReadonlySet<UnboundedField>,
+): Failure | undefined {
+  const video = allowed.has('video') ? undefined : mediaPartParam(body, VIDEO_PART_TYPES);
+  if (video) {
+    return refusal(
+      video,
+      'Video input is not accepted for this model: its cost depends on a length only the provider learns.',
+    );
+  }
+  const audio = allowed.has('audio') ? undefined : mediaPartParam(body, AUDIO_PART_TYPES);
+  if (audio) {
+    return refusal(
+      audio,
+      'Audio fetched from a URL is not accepted for this model: its cost depends on a length only the provider learns.',
+    );
   }
   return undefined;
 }
@@ -77,5 +122,5 @@ export function unboundedFieldRefusal(
       'web_search_options is not accepted for this model: web searches are billed beyond tokens.',
     );
   }
-  return allowed.has('audio') ? undefined : audioRefusal(body);
+  return mediaRefusal(body, allowed) ?? (allowed.has('audio') ? undefined : audioRefusal(body));
 }

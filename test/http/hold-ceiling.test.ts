@@ -109,6 +109,30 @@ describe('fields whose cost cannot be bounded', () => {
       'messages.1.audio',
     ],
     ['processor settings', { mm_processor_kwargs: { max_pixels: 100_000_000 } }, 'mm_processor_kwargs'],
+    [
+      'a video fetched from a URL',
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Describe it' },
+              { type: 'video_url', video_url: { url: 'https://example.com/three-hours.mp4' } },
+            ],
+          },
+        ],
+      },
+      'messages.0.content.1',
+    ],
+    [
+      'audio fetched from a URL',
+      {
+        messages: [
+          { role: 'user', content: [{ type: 'audio_url', audio_url: { url: 'https://example.com/a.mp3' } }] },
+        ],
+      },
+      'messages.0.content.0',
+    ],
   ])('are refused with 400 naming the field: %s', async (_name, body, param) => {
     const h = shared;
     const user = await h.seed({ usd: '10' });
