@@ -112,7 +112,7 @@ async function read(body: ReadableStream<Uint8Array>, until: (text: string) => b
 }
 
 describe("a provider's total deadline", () => {
-  it('ends a stream that outlives total_ms and the old hold TTL with an error event, and charges what was relayed', async () => {
+  it('ends a stream that outlives total_ms and the retired hold_ttl_seconds with an error event, and charges what was relayed', async () => {
     // A subscription key: the charge must land in the pool its hold drew on.
     const user = await h.seed({
       usd: '1',
@@ -128,8 +128,8 @@ describe("a provider's total deadline", () => {
     expect(response.status).toBe(200);
     if (!response.body) throw new Error('no body');
     const early = await read(response.body, (text) => text.includes('tok2'));
-    // Hours pass on the server's clock while the answer is still arriving, far past the hour a
-    // hold used to be kept, and every periodic job of the server runs.
+    // Hours pass on the server's clock while the answer is still arriving, far past the file's
+    // hold_ttl_seconds, and every periodic job of the server runs.
     clock.t += 2 * 3_600_000;
     vi.runOnlyPendingTimers();
     const rest = early + (await read(response.body, () => false));
