@@ -4,8 +4,14 @@ import type { Config } from './config/load-config.js';
 import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from './crypto/system.js';
+import type { DashboardServices } from './dashboard-services.js';
+import { csrfKey, dashboardServices, localPublicUrl, sessionService } from './dashboard-services.js';
 import { secretRedactor } from './domain/redact-secrets.js';
 import { buildApp, loggerOptions } from './http/app.js';
+import { dashboardPlugin } from './http/routes/dashboard/index.js';
+import { cookiePolicy } from './http/routes/dashboard/session.js';
+import { defaultWebRoot } from './http/routes/dashboard/web-app.js';
+import { blockListAllowlists } from './net/ip-allowlist.js';
 import type { Ledger } from './ports/ledger.js';
 import { InMemoryMetrics } from './ports/metrics.js';
 import type { Clock } from './ports/system.js';
@@ -26,7 +32,8 @@ import { KeyUseRecorder } from './services/key-use-recorder.js';
 import { SubscriptionService } from './services/subscriptions.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
-import { KyselyKeyStore } from './store/kysely-keys.js';
+import { KyselyAuditLog } from './store/kysely-audit.js';
+import { KyselyKeySpend, KyselyKeyStore } from './store/kysely-keys.js';
 import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
 import { LedgerBatchWriter } from './store/ledger-batch.js';
 import { openSqlite } from './store/open-database.js';
@@ -46,7 +53,10 @@ export interface Tollgate {
     readonly ledger: Ledger;
     /** Counters until the Prometheus exporter: settlements above their hold. */
     readonly metrics: InMemoryMetrics;
+    readonly dashboard: DashboardServices;
   };
+  /** server.public_url, or the address the server listens on when none is configured. */
+  publicUrl(): string;
   /** Serves until close(); returns the address it listens on. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -59,9 +69,13 @@ export interface TollgateOverrides {
   readonly accessLog?: boolean;
   /** Where log lines go instead of stdout. */
   readonly logStream?: DestinationStream;
+  /** The built web app to serve (default: dist/web of this package). */
+  readonly webRoot?: string;
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Expired dashboard sessions and rate-limit windows are deleted this often. */
+const DASHBOARD_SWEEP_INTERVAL_MS = 60_000;
 /**
  * While shutting down, how often connections that went idle are closed. Node closes the idle ones
  * when the server stops listening, but a connection whose request was in flight then stays open as
@@ -100,7 +114,7 @@ export async function createTollgate(
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
   const watch = new DataVersionWatch(database.sqlite);
-  const keyActivity = new SqliteKeyActivity(database.sqlite, watch);
+  const keyActivity = new SqliteKeyActivity(database.sqlite, watch, blockListAllowlists);
   const id = (prefix: string) => newId(prefix);
   const ledger = new SqliteLedger(database.sqlite, watch, id, opened?.journal, {
     error: (details, message) => app.log.error(details, message),
@@ -127,7 +141,11 @@ export async function createTollgate(
     keyActivity.forget();
     ledger.forgetBalances();
   };
-  const accounts = new AccountService(accountStore, ledger, clock, id, forgetAccount);
+  const sessions = sessionService(database.db, config, clock);
+  const accounts = new AccountService(accountStore, ledger, clock, id, forgetAccount, (accountId) =>
+    sessions.endAccountMembers(accountId),
+  );
+  const auditLog = new KyselyAuditLog(database.db, () => clock.now(), id);
   const subscriptions = new SubscriptionService(
     plans,
     accountStore,
@@ -144,9 +162,28 @@ export async function createTollgate(
     cryptoRandom,
     clock,
     id,
+    blockListAllowlists,
+    auditLog,
     forgetKeys,
   );
   const metrics = new InMemoryMetrics();
+  let listeningUrl: string | undefined;
+  const publicUrl = () => config.server.publicUrl ?? listeningUrl ?? localPublicUrl(config);
+  const dashboard = dashboardServices({
+    db: database.db,
+    config,
+    env,
+    clock,
+    newId: id,
+    accounts,
+    accountStore,
+    keys,
+    auditLog,
+    spend: new KyselyKeySpend(database.db),
+    sessions,
+    publicUrl,
+    onMailError: (error) => app.log.error({ err: error }, 'could not send mail'),
+  });
 
   // Asynchronous stdout: while one write is in flight, later lines are coalesced into the next,
   // so a busy server makes one write for many log lines instead of one write per request.
@@ -173,9 +210,22 @@ export async function createTollgate(
         inference: config.basePaths['/v1'],
         agents: [...config.basePaths['/api/v1/agents'], ...config.basePaths['/api/chat-agent/v1']],
       },
+      ...(config.dashboard.enabled
+        ? {
+            dashboard: dashboardPlugin({
+              ...dashboard,
+              cookies: cookiePolicy((config.server.publicUrl ?? '').startsWith('https:')),
+              clock,
+              publicUrl,
+              csrfKey: csrfKey(keySecret),
+              webRoot: overrides.webRoot ?? defaultWebRoot(),
+              apiPaths: Object.values(config.basePaths).flat(),
+            }),
+          }
+        : {}),
     },
     {
-      authenticator: new Authenticator(config.brand, keyActivity, hasher),
+      authenticator: new Authenticator(config.brand, keyActivity, hasher, clock),
       uses,
       catalogue,
       embeddings: new Embeddings(catalogue, billing, caller, clock, warn),
@@ -197,9 +247,20 @@ export async function createTollgate(
   return wire(
     app,
     config,
-    { accounts, keys, subscriptions, ledger, metrics },
+    { accounts, keys, subscriptions, ledger, metrics, dashboard },
     {
+      // Expired sessions and finished rate-limit windows are refused anyway; this only frees the rows.
+      sweepDashboard: async () => {
+        await sessions.sweep();
+        await dashboard.counters.deleteExpired(clock.now());
+      },
+      publicUrl,
+      // The loopback address with the port actually bound (PORT=0 picks one), whatever the host.
+      listening: (address) => {
+        listeningUrl = `http://127.0.0.1:${new URL(address).port}`;
+      },
       close: async () => {
+        dashboard.close();
         await uses.stop();
         ledger.close();
         await undiciUpstreams?.close();
@@ -215,13 +276,28 @@ function wire(
   app: FastifyInstance,
   config: Config,
   services: Tollgate['services'],
-  parts: { close: () => Promise<void> },
+  parts: {
+    sweepDashboard: () => Promise<void>;
+    publicUrl: () => string;
+    listening: (address: string) => void;
+    close: () => Promise<void>;
+  },
 ): Tollgate {
+  const sweeper = setInterval(() => {
+    parts.sweepDashboard().catch((error: unknown) => app.log.error({ err: error }, 'session sweep failed'));
+  }, DASHBOARD_SWEEP_INTERVAL_MS);
+  sweeper.unref();
   return {
     app,
     services,
-    listen: () => app.listen({ host: config.server.host, port: config.server.port }),
+    publicUrl: parts.publicUrl,
+    async listen() {
+      const address = await app.listen({ host: config.server.host, port: config.server.port });
+      parts.listening(address);
+      return address;
+    },
     async close() {
+      clearInterval(sweeper);
       // Requests in flight get a grace period to finish; connections still open after it are cut.
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       force.unref();

@@ -3,6 +3,13 @@ import { type Config, loadConfig, resolveConfigPath } from '../config/load-confi
 import { requireKeySecret, withEnvFile } from '../config/secrets.js';
 import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
+import {
+  type DashboardServices,
+  dashboardServices,
+  localPublicUrl,
+  sessionService,
+} from '../dashboard-services.js';
+import { blockListAllowlists } from '../net/ip-allowlist.js';
 import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
 import { BalanceReader } from '../services/billing/balances.js';
@@ -10,7 +17,8 @@ import { PlanCatalogue } from '../services/billing/plan-catalogue.js';
 import { SubscriptionService } from '../services/subscriptions.js';
 import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
-import { KyselyKeyStore } from '../store/kysely-keys.js';
+import { KyselyAuditLog } from '../store/kysely-audit.js';
+import { KyselyKeySpend, KyselyKeyStore } from '../store/kysely-keys.js';
 import { KyselySubscriptionStore } from '../store/kysely-subscriptions.js';
 import { type OpenDatabase, openSqlite } from '../store/open-database.js';
 import { SqliteLedger } from '../store/sqlite-ledger.js';
@@ -39,6 +47,8 @@ export async function withServices<T>(
   work: (services: {
     accounts: AccountService;
     keys: () => ApiKeyService;
+    /** Users, invites and sessions; links are built from server.public_url. */
+    dashboard: () => DashboardServices;
     subscriptions: SubscriptionService;
     balances: BalanceReader;
     plans: PlanCatalogue;
@@ -49,12 +59,19 @@ export async function withServices<T>(
   const env = cliEnv();
   const config = cliConfig(options, env);
   const database = await openSqlite(config.databasePath);
+  let dashboard: DashboardServices | undefined;
   try {
     const accountStore = new KyselyAccountStore(database.db);
     const ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
       newId(prefix),
     );
-    const accounts = new AccountService(accountStore, ledger, systemClock, (prefix) => newId(prefix));
+    const id = (prefix: string) => newId(prefix);
+    const sessions = sessionService(database.db, config, systemClock);
+    // A suspension from the CLI ends the account's members' dashboard sessions too.
+    const accounts = new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>
+      sessions.endAccountMembers(accountId),
+    );
+    const auditLog = new KyselyAuditLog(database.db, () => systemClock.now(), id);
     // Only creating a key needs the HMAC secret, so it is asked for on first use: listing and revoking work without it.
     let hasher: HmacKeyHasher | undefined;
     const secretHasher = () => {
@@ -73,8 +90,28 @@ export async function withServices<T>(
         lazyHasher,
         cryptoRandom,
         systemClock,
-        (prefix) => newId(prefix),
+        id,
+        blockListAllowlists,
+        auditLog,
       );
+    const dashboardOf = () => {
+      dashboard ??= dashboardServices({
+        db: database.db,
+        config,
+        env,
+        clock: systemClock,
+        newId: id,
+        accounts,
+        accountStore,
+        keys: keys(),
+        auditLog,
+        spend: new KyselyKeySpend(database.db),
+        sessions,
+        publicUrl: () => config.server.publicUrl ?? localPublicUrl(config),
+        onMailError: () => {},
+      });
+      return dashboard;
+    };
     const plans = new PlanCatalogue(config.plans);
     const subscriptions = new SubscriptionService(
       plans,
@@ -84,8 +121,18 @@ export async function withServices<T>(
       (prefix) => newId(prefix),
     );
     const balances = new BalanceReader(ledger, plans, systemClock);
-    return await work({ accounts, keys, subscriptions, balances, plans, config, db: database.db });
+    return await work({
+      accounts,
+      keys,
+      dashboard: dashboardOf,
+      subscriptions,
+      balances,
+      plans,
+      config,
+      db: database.db,
+    });
   } finally {
+    dashboard?.close();
     await database.close();
   }
 }

@@ -72,6 +72,7 @@ describe('parseConfig with a valid file', () => {
       trustProxy: false,
       logLevel: 'info',
       accessLog: false,
+      publicUrl: undefined,
     });
     expect(config.databasePath).toBe('./data/tollgate.db');
     expect(config.deprecations).toEqual([]);
@@ -210,7 +211,8 @@ server:
   host: 0.0.0.0
   port: 3000
   body_limit_bytes: 2048
-  trust_proxy: true
+  trust_proxy: [10.0.0.0/8, "2001:db8::1"]
+  public_url: https://llm.example.com/
   log_level: debug
   access_log: true
 database:
@@ -221,9 +223,10 @@ database:
       host: '0.0.0.0',
       port: 3_000,
       bodyLimitBytes: 2_048,
-      trustProxy: true,
+      trustProxy: ['10.0.0.0/8', '2001:db8::1'],
       logLevel: 'debug',
       accessLog: true,
+      publicUrl: 'https://llm.example.com',
     });
     expect(parsed.databasePath).toBe('/var/lib/tollgate/db.sqlite');
   });
@@ -771,4 +774,69 @@ ${model}
       /models\[0\]\.cache_write_multiplier/,
     );
   });
+});
+describe('server.trust_proxy and server.public_url', () => {
+  const server = (lines: string) => `${VALID}\nserver:\n${lines}\n`;
+
+  it('refuses trust_proxy: true, naming the forms it takes instead', () => {
+    const error = configError(server('  trust_proxy: true'));
+    expect(error.message).toMatch(/^conf\/tollgate\.yaml: server\.trust_proxy: true is refused: /);
+    expect(error.message).toContain('X-Forwarded-For');
+    expect(error.message).toContain('number of proxies');
+    expect(error.message).toContain('10.0.0.0/8');
+  });
+
+  it('takes a hop count', () => {
+    expect(parseConfig(server('  trust_proxy: 2'), 'f', {}).server.trustProxy).toBe(2);
+  });
+
+  it.each([
+    ['0 hops', '  trust_proxy: 0', 'server.trust_proxy'],
+    ['a fractional hop count', '  trust_proxy: 1.5', 'server.trust_proxy'],
+    ['an empty list', '  trust_proxy: []', 'server.trust_proxy'],
+    ['a host name in the list', '  trust_proxy: [proxy.local]', 'server.trust_proxy[0]'],
+    ['a CIDR prefix too long for IPv4', '  trust_proxy: [10.0.0.0/33]', 'server.trust_proxy[0]'],
+    ['a public URL with a path', '  public_url: https://example.com/tollgate', 'server.public_url'],
+    ['a public URL that is not http', '  public_url: ftp://example.com', 'server.public_url'],
+  ])('refuses %s', (_name, lines, field) => {
+    expect(configError(server(lines)).message).toMatch(
+      new RegExp(`^conf/tollgate\\.yaml: ${field.replace(/[.[\]]/g, '\\$&')}: `),
+    );
+  });
+});
+
+describe('dashboard and mail', () => {
+  it('defaults to invite-only sign-up, OWASP session timeouts and argon2id parameters', () => {
+    const config = parseConfig(VALID, 'f', {});
+    expect(config.dashboard).toEqual({
+      enabled: true,
+      signup: 'invite',
+      idleTimeoutMs: 30 * 60_000,
+      absoluteTimeoutMs: 12 * 3_600_000,
+      passwordHashing: { memoryKib: 19_456, iterations: 2 },
+    });
+    expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Tollgate <no-reply@localhost>' });
+  });
+
+  it('refuses open sign-up without SMTP: the verification link could reach nobody', () => {
+    expect(configError(`${VALID}\ndashboard:\n  signup: open\n`).message).toMatch(
+      /^conf\/tollgate\.yaml: dashboard\.signup: open sign-up needs mail\.smtp_url/,
+    );
+  });
+
+  it('refuses an SMTP password in the file, pointing to the environment variable', () => {
+    const error = configError(`${VALID}\nmail:\n  smtp_url: smtp://user:hunter2@mail.example.com:587\n`);
+    expect(error.message).toContain('mail.smtp_url');
+    expect(error.message).toContain('TOLLGATE_SMTP_PASSWORD');
+  });
+
+  it.each(['/dashboard', '/dashboard/api/v1', '/keys', '/assets/v1'])(
+    'refuses a base_url_aliases path %s that collides with the dashboard',
+    (aliasPath) => {
+      const error = configError(`${VALID}\nbase_url_aliases:\n  - { path: ${aliasPath}, same_as: /v1 }\n`);
+      expect(error.message).toMatch(
+        /^conf\/tollgate\.yaml: base_url_aliases\[0\]\.path: .*collides with the dashboard/,
+      );
+    },
+  );
 });

@@ -89,10 +89,18 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly bodyLimitBytes: number;
-    readonly trustProxy: boolean;
+    /** A hop count or the proxies' addresses, as Fastify takes them; never `true`. */
+    readonly trustProxy: TrustProxy;
     readonly logLevel: string;
     readonly accessLog: boolean;
+    /**
+     * Where users reach Tollgate: the one base for links, snippets and cookie decisions. Undefined
+     * when not configured: then `http://127.0.0.1:<port>`, with the port the server listens on.
+     */
+    readonly publicUrl: string | undefined;
   };
+  readonly dashboard: DashboardConfig;
+  readonly mail: MailConfig;
   readonly databasePath: string;
   /** Settings the file gives that no longer do anything: logged as warnings at start-up. */
   readonly deprecations: readonly string[];
@@ -105,6 +113,22 @@ export interface Config {
 }
 
 export type ApiBasePath = (typeof API_BASES)[number];
+
+export type TrustProxy = false | number | readonly string[];
+
+export interface DashboardConfig {
+  readonly enabled: boolean;
+  readonly signup: 'open' | 'invite' | 'off';
+  readonly idleTimeoutMs: number;
+  readonly absoluteTimeoutMs: number;
+  readonly passwordHashing: { readonly memoryKib: number; readonly iterations: number };
+}
+
+export interface MailConfig {
+  /** Without it, links are shown once to whoever asked for them (the CLI's output, the inviter). */
+  readonly smtpUrl: string | undefined;
+  readonly from: string;
+}
 
 function usdToMicros(usd: number): number {
   return Math.round(usd * 1_000_000);
@@ -276,7 +300,19 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       trustProxy: file.server.trust_proxy,
       logLevel: env.TOLLGATE_LOG_LEVEL ?? file.server.log_level,
       accessLog: file.server.access_log,
+      publicUrl: file.server.public_url,
     },
+    dashboard: {
+      enabled: file.dashboard.enabled,
+      signup: file.dashboard.signup,
+      idleTimeoutMs: file.dashboard.session.idle_minutes * 60_000,
+      absoluteTimeoutMs: file.dashboard.session.absolute_hours * 3_600_000,
+      passwordHashing: {
+        memoryKib: file.dashboard.password_hashing.memory_kib,
+        iterations: file.dashboard.password_hashing.iterations,
+      },
+    },
+    mail: { smtpUrl: file.mail.smtp_url, from: file.mail.from },
     databasePath: databaseUrl.slice('sqlite:'.length),
     deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { FILE_TOKENS_CEILING, IMAGE_TOKENS_CEILING } from '../domain/prompt-tokens.js';
 import { UNBOUNDED_FIELDS } from '../domain/unbounded-fields.js';
@@ -169,6 +170,125 @@ const baseUrlAlias = z.strictObject({
   same_as: z.enum(API_BASES, { error: `expected one of ${API_BASES.join(', ')}` }),
 });
 
+/**
+ * The first path segments the dashboard serves (its JSON API, its assets and its client-side routes):
+ * an API alias there would shadow a dashboard page, or the reverse.
+ */
+export const DASHBOARD_PATHS = [
+  '/dashboard',
+  '/assets',
+  '/login',
+  '/signup',
+  '/verify',
+  '/invite',
+  '/reset',
+  '/keys',
+  '/members',
+  '/audit',
+  '/settings',
+  '/healthz',
+] as const;
+
+/** An address or a CIDR range, IPv4 or IPv6, as proxy-addr and net.BlockList take them. */
+export function isAddressOrCidr(text: string): boolean {
+  const [address = '', prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const TRUST_PROXY_FORMS =
+  'give the number of proxies in front of Tollgate (for example 1) or their addresses or CIDR ranges (for example [10.0.0.0/8]), or false';
+
+const trustProxy = z
+  .union([z.boolean(), z.number(), z.array(z.string())], {
+    error: `expected a number or a list; ${TRUST_PROXY_FORMS}`,
+  })
+  .superRefine((value, ctx) => {
+    if (value === true) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `true is refused: it would let any client choose its own address through X-Forwarded-For, and IP allow-lists would mean nothing; ${TRUST_PROXY_FORMS}`,
+      });
+    } else if (typeof value === 'number' && (!Number.isInteger(value) || value < 1 || value > 100)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a whole number of proxies from 1 to 100' });
+    } else if (Array.isArray(value)) {
+      if (value.length === 0)
+        ctx.addIssue({ code: 'custom', message: `an empty list; ${TRUST_PROXY_FORMS}` });
+      value.forEach((entry, i) => {
+        if (!isAddressOrCidr(entry))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `"${entry}" is not an IP address or CIDR range such as 10.0.0.0/8`,
+          });
+      });
+    }
+  })
+  .transform((value) => (value === true ? false : value));
+
+const publicUrl = z
+  .url({
+    protocol: /^https?$/,
+    error: 'expected the http(s) URL users reach Tollgate at, such as https://llm.example.com',
+  })
+  .refine((url) => {
+    const parsed = new URL(url);
+    return parsed.pathname === '/' && !parsed.search && !parsed.hash && !parsed.username && !parsed.password;
+  }, 'expected an origin only, such as https://llm.example.com (no path, query or credentials)')
+  .transform((url) => new URL(url).origin);
+
+const dashboard = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    // open: anyone signs up and gets an account; invite: only invited emails; off: operators create users.
+    signup: z.enum(['open', 'invite', 'off'], { error: 'expected open, invite or off' }).default('invite'),
+    session: z
+      .strictObject({
+        idle_minutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60)
+          .default(30),
+        absolute_hours: z
+          .number()
+          .int()
+          .min(1)
+          .max(30 * 24)
+          .default(12),
+      })
+      .prefault({}),
+    // argon2id; OWASP's parameters by default (19 MiB, 2 passes). Lower only for tests.
+    password_hashing: z
+      .strictObject({
+        memory_kib: z
+          .number()
+          .int()
+          .min(8)
+          .max(4 * 1024 * 1024)
+          .default(19_456),
+        iterations: z.number().int().min(1).max(100).default(2),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const mail = z
+  .strictObject({
+    smtp_url: z
+      .url({ protocol: /^smtps?$/, error: 'expected smtp://user@host:587 or smtps://user@host:465' })
+      .refine(
+        (url) => new URL(url).password === '',
+        'the SMTP password never goes in this file: set TOLLGATE_SMTP_PASSWORD in the environment',
+      )
+      .optional(),
+    from: z.string().min(3).max(200).default('Tollgate <no-reply@localhost>'),
+  })
+  .prefault({});
+
 export const configFileSchema = z
   .strictObject({
     brand: z
@@ -183,7 +303,8 @@ export const configFileSchema = z
           .int()
           .min(1_024)
           .default(4 * 1024 * 1024),
-        trust_proxy: z.boolean().default(false),
+        trust_proxy: trustProxy.default(false),
+        public_url: publicUrl.optional(),
         log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         access_log: z.boolean().default(false),
       })
@@ -216,6 +337,8 @@ export const configFileSchema = z
     models: z.array(model).min(1),
     plans: z.array(plan).default([]),
     base_url_aliases: z.array(baseUrlAlias).default([]),
+    dashboard,
+    mail,
   })
   .superRefine((file, ctx) => {
     const providerIds = new Set<string>();
@@ -251,7 +374,24 @@ export const configFileSchema = z
         });
       }
       paths.push(alias.path);
+      const dashboardPath = DASHBOARD_PATHS.find(
+        (taken) => alias.path === taken || alias.path.startsWith(`${taken}/`),
+      );
+      if (dashboardPath) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['base_url_aliases', i, 'path'],
+          message: `"${alias.path}" collides with the dashboard's "${dashboardPath}"`,
+        });
+      }
     });
+    if (file.dashboard.signup === 'open' && !file.mail.smtp_url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dashboard', 'signup'],
+        message: 'open sign-up needs mail.smtp_url: the verification link must reach the address',
+      });
+    }
     const names = new Set<string>();
     file.models.forEach((m, i) => {
       const single = m.provider !== undefined || m.upstream_model !== undefined;

@@ -58,3 +58,10 @@ export function withEnvFile(env: NodeJS.ProcessEnv, file: string): NodeJS.Proces
   }
   return merged;
 }
+
+/** The SMTP password for mail.smtp_url: from the environment only, like every secret. */
+export const SMTP_PASSWORD_ENV = 'TOLLGATE_SMTP_PASSWORD';
+
+export function smtpPassword(env: NodeJS.ProcessEnv): string | undefined {
+  return env[SMTP_PASSWORD_ENV] || undefined;
+}

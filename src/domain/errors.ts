@@ -32,6 +32,11 @@ export const ERROR_CATALOGUE = {
     type: 'permission_error',
     message: 'This account is suspended. Contact the operator of this service.',
   },
+  ip_not_allowed: {
+    status: 403,
+    type: 'permission_error',
+    message: "This API key cannot be used from this address: it is not in the key's IP allow-list.",
+  },
   insufficient_quota: {
     status: 402,
     type: 'insufficient_quota',

@@ -29,3 +29,8 @@ export function formatUsd(micros: Micros): string {
   const fraction = String(abs % MICROS_PER_USD).padStart(6, '0');
   return `${sign}$${whole}.${fraction}`;
 }
+
+/** A decimal USD amount without a sign or symbol, such as "1.250000": for JSON and audit details. */
+export function usdDecimal(micros: Micros): string {
+  return formatUsd(micros).replace('$', '');
+}

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { DestinationStream } from 'pino';
 import { type Redact, redactNothing } from '../domain/redact-secrets.js';
 import { sendFailure } from './error-envelope.js';
@@ -12,13 +17,19 @@ type LoggerOptions = Exclude<FastifyServerOptions['logger'], undefined>;
 
 export interface AppOptions {
   readonly bodyLimitBytes: number;
-  readonly trustProxy: boolean;
+  /** A hop count or the proxies' addresses; never `true`, which lets any client choose its address. */
+  readonly trustProxy: false | number | readonly string[];
   readonly logger: LoggerOptions;
   readonly newRequestId: () => string;
   /** One log line per finished request. Off by default: usage_records keeps every request durably. */
   readonly accessLog: boolean;
   /** Every path each API is served at: the base first, then the operator's aliases. */
   readonly basePaths: { readonly inference: readonly string[]; readonly agents: readonly string[] };
+  /**
+   * The dashboard, in its own encapsulated plugin: its cookies, CSRF, headers and rate limits never
+   * touch the API's routes. It answers the URLs no API base claims (the root not-found handler).
+   */
+  readonly dashboard?: FastifyPluginAsync;
 }
 
 /** Only the path is ever logged: a query string may carry a key that a careless client put there. */
@@ -63,11 +74,22 @@ export function loggerOptions(
   };
 }
 
+/**
+ * A hop count trusts that many proxies nearest the server (Fastify itself treats a bare number as
+ * trusting none); a list trusts those addresses and ranges only.
+ */
+function trustProxyOption(
+  trust: AppOptions['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimitBytes,
-    trustProxy: options.trustProxy,
+    trustProxy: trustProxyOption(options.trustProxy),
     genReqId: options.newRequestId,
     // Tollgate writes one line per finished request itself, without the URL's query string.
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,6 +120,8 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   for (const path of options.basePaths.inference) app.register(inferenceApi, { prefix: path, path, ...deps });
   for (const path of options.basePaths.agents) app.register(agentsApi, { prefix: path, path, ...deps });
-  app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
+  if (options.dashboard) app.register(options.dashboard);
+  else
+    app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
   return app;
 }

@@ -46,12 +46,13 @@ export function authHook(
       await sendFailure(reply, ONE_AUTHORIZATION);
       return;
     }
-    const outcome = await authenticator.authenticate(request.headers.authorization, query, base);
+    const ip = request.ip;
+    const outcome = await authenticator.authenticate(request.headers.authorization, query, base, ip);
     if (!outcome.ok) {
       await sendFailure(reply, outcome.failure);
       return;
     }
     request.principal = outcome.principal;
-    uses.record({ keyId: outcome.principal.keyId, at: Date.now(), ip: request.ip });
+    uses.record({ keyId: outcome.principal.keyId, at: Date.now(), ip });
   };
 }

@@ -18,6 +18,8 @@ export class AccountService {
     private readonly newId: (prefix: string) => string,
     /** Told after a suspension changes, so that caches in this process see it at once. */
     private readonly afterChange: () => void = () => {},
+    /** Told when an account is suspended: its members' dashboard sessions end. */
+    private readonly onSuspended: (accountId: string) => Promise<unknown> = async () => {},
   ) {}
 
   async create(email: string): Promise<AccountResult<Account>> {
@@ -36,6 +38,7 @@ export class AccountService {
   async setSuspended(id: string, suspended: boolean): Promise<AccountResult<Account>> {
     const changed = await this.accounts.setStatus(id, suspended ? 'suspended' : 'active');
     this.afterChange();
+    if (changed && suspended) await this.onSuspended(id);
     const account = changed ? await this.accounts.find(id) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${id}` };
   }

@@ -1,7 +1,9 @@
 import { generateApiKey, type KeyType, keyHint } from '../domain/api-key.js';
 import { type KeySpending, PREPAID_SPENDING } from '../domain/key-spending.js';
+import { usdDecimal } from '../domain/money.js';
 import type { AccountStore } from '../ports/accounts.js';
-import type { ApiKeyRecord, KeyHasher, KeyStore, RevokeOutcome } from '../ports/keys.js';
+import { type Actor, type AuditDetail, type AuditLog, CLI_ACTOR } from '../ports/audit.js';
+import type { ApiKeyRecord, IpAllowlists, KeyHasher, KeyStore, RevokeOutcome } from '../ports/keys.js';
 import type { Clock, RandomSource } from '../ports/system.js';
 import { type AccountResult, MAX_CREDIT_MICROS } from './accounts.js';
 
@@ -36,6 +38,34 @@ export function spendingProblem(type: KeyType, spending: KeySpending): string | 
   return undefined;
 }
 
+/** A grace period longer than this would keep a replaced secret alive for too long. */
+export const MAX_ROTATION_GRACE_MS = 30 * 86_400_000;
+
+export interface CreateOptions {
+  readonly actor?: Actor;
+  readonly ipAllowlist?: readonly string[];
+}
+
+/** A change of a key's name or IP allow-list; absent fields stay as they are. */
+export interface DetailsChange {
+  readonly name?: string;
+  readonly ipAllowlist?: readonly string[];
+}
+
+function spendingDetails(spending: KeySpending): Record<string, AuditDetail> {
+  return {
+    billing: spending.billing,
+    overflow: spending.overflow,
+    limitUsd: spending.limit ? usdDecimal(spending.limit.micros) : null,
+    limitPeriod: spending.limit?.period ?? null,
+  };
+}
+
+function validName(name: string): string | undefined {
+  const trimmed = name.trim();
+  return trimmed.length === 0 || trimmed.length > 100 ? undefined : trimmed;
+}
+
 export class ApiKeyService {
   constructor(
     private readonly brand: string,
@@ -45,6 +75,8 @@ export class ApiKeyService {
     private readonly random: RandomSource,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
+    private readonly allowlists: IpAllowlists,
+    private readonly audit: AuditLog,
     /** Told after a revocation or a change, so that caches in this process see it at once. */
     private readonly afterChange: () => void = () => {},
   ) {}
@@ -54,12 +86,15 @@ export class ApiKeyService {
     name: string,
     type: KeyType,
     spending: KeySpending = PREPAID_SPENDING,
+    options: CreateOptions = {},
   ): Promise<AccountResult<CreatedKey>> {
-    const trimmed = name.trim();
-    if (trimmed.length === 0 || trimmed.length > 100)
-      return { ok: false, error: 'the key name must be 1 to 100 characters' };
+    const trimmed = validName(name);
+    if (trimmed === undefined) return { ok: false, error: 'the key name must be 1 to 100 characters' };
     const problem = spendingProblem(type, spending);
     if (problem) return { ok: false, error: problem };
+    const allowlist = this.allowlists.parse(options.ipAllowlist ?? []);
+    if (!allowlist.ok) return { ok: false, error: `IP allow-list: ${allowlist.error}` };
+    const actor = options.actor ?? CLI_ACTOR;
     if (!(await this.accounts.find(accountId)))
       return { ok: false, error: `no account with id ${accountId}` };
     const key = generateApiKey(this.brand, type, (count) => this.random.bytes(count));
@@ -74,9 +109,24 @@ export class ApiKeyService {
       lastUsedAt: null,
       lastUsedIp: null,
       revokedAt: null,
+      ipAllowlist: allowlist.value,
+      createdBy: actor.kind === 'user' ? actor.userId : null,
+      rotatedAt: null,
+      previousValidUntil: null,
     };
     await this.keys.insert({ ...record, hash: this.hasher.hash(key) });
+    await this.audit.record({
+      accountId,
+      actor,
+      action: 'key.created',
+      target: { type: 'key', id: record.id, name: record.name },
+      details: { type, ...spendingDetails(spending), ipAllowlist: allowlist.value },
+    });
     return { ok: true, value: { record, key } };
+  }
+
+  async find(keyId: string): Promise<ApiKeyRecord | undefined> {
+    return this.keys.find(keyId);
   }
 
   async list(accountId: string): Promise<AccountResult<ApiKeyRecord[]>> {
@@ -86,7 +136,11 @@ export class ApiKeyService {
   }
 
   /** Changes how a key spends; it applies from the key's next request. */
-  async updateSpending(keyId: string, change: SpendingChange): Promise<AccountResult<ApiKeyRecord>> {
+  async updateSpending(
+    keyId: string,
+    change: SpendingChange,
+    actor: Actor = CLI_ACTOR,
+  ): Promise<AccountResult<ApiKeyRecord>> {
     const key = await this.keys.find(keyId);
     if (!key) return { ok: false, error: `no key with id ${keyId}` };
     const spending: KeySpending = {
@@ -98,12 +152,99 @@ export class ApiKeyService {
     if (problem) return { ok: false, error: problem };
     await this.keys.updateSpending(keyId, spending);
     this.afterChange();
+    await this.audit.record({
+      accountId: key.accountId,
+      actor,
+      action: 'key.updated',
+      target: { type: 'key', id: key.id, name: key.name },
+      details: spendingDetails(spending),
+    });
     return { ok: true, value: { ...key, spending } };
   }
 
-  async revoke(keyId: string): Promise<RevokeOutcome> {
+  /** Renames a key or changes its IP allow-list; the list applies from the key's next request. */
+  async updateDetails(
+    keyId: string,
+    change: DetailsChange,
+    actor: Actor = CLI_ACTOR,
+  ): Promise<AccountResult<ApiKeyRecord>> {
+    const key = await this.keys.find(keyId);
+    if (!key) return { ok: false, error: `no key with id ${keyId}` };
+    const name = change.name === undefined ? undefined : validName(change.name);
+    if (change.name !== undefined && name === undefined)
+      return { ok: false, error: 'the key name must be 1 to 100 characters' };
+    let ipAllowlist: string[] | undefined;
+    if (change.ipAllowlist !== undefined) {
+      const parsed = this.allowlists.parse(change.ipAllowlist);
+      if (!parsed.ok) return { ok: false, error: `IP allow-list: ${parsed.error}` };
+      ipAllowlist = parsed.value;
+    }
+    await this.keys.updateDetails(keyId, {
+      ...(name === undefined ? {} : { name }),
+      ...(ipAllowlist === undefined ? {} : { ipAllowlist }),
+    });
+    this.afterChange();
+    const details: Record<string, AuditDetail> = {};
+    if (name !== undefined) details.name = name;
+    if (ipAllowlist !== undefined) details.ipAllowlist = ipAllowlist;
+    await this.audit.record({
+      accountId: key.accountId,
+      actor,
+      action: 'key.updated',
+      target: { type: 'key', id: key.id, name: name ?? key.name },
+      details,
+    });
+    return {
+      ok: true,
+      value: { ...key, name: name ?? key.name, ipAllowlist: ipAllowlist ?? key.ipAllowlist },
+    };
+  }
+
+  /**
+   * A new secret for the same key: same id, name, settings, limit and history, so a rotation never
+   * resets a limit. The replaced secret keeps working for `graceMs` (0: it stops at once).
+   */
+  async rotate(keyId: string, graceMs: number, actor: Actor = CLI_ACTOR): Promise<AccountResult<CreatedKey>> {
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS)
+      return { ok: false, error: 'the grace period must be from 0 to 30 days' };
+    const key = await this.keys.find(keyId);
+    if (!key) return { ok: false, error: `no key with id ${keyId}` };
+    if (key.revokedAt !== null) return { ok: false, error: `key ${keyId} is revoked; create a new key` };
+    const secret = generateApiKey(this.brand, key.type, (count) => this.random.bytes(count));
+    const now = this.clock.now();
+    const rotated = await this.keys.rotate({
+      keyId,
+      newHash: this.hasher.hash(secret),
+      hint: keyHint(this.brand, key.type, secret),
+      now,
+      previousValidUntil: now + graceMs,
+    });
+    if (!rotated) return { ok: false, error: `key ${keyId} is revoked; create a new key` };
+    this.afterChange();
+    await this.audit.record({
+      accountId: key.accountId,
+      actor,
+      action: 'key.rotated',
+      target: { type: 'key', id: key.id, name: key.name },
+      details: { graceSeconds: Math.round(graceMs / 1000) },
+    });
+    const record = await this.keys.find(keyId);
+    return { ok: true, value: { record: record ?? key, key: secret } };
+  }
+
+  async revoke(keyId: string, actor: Actor = CLI_ACTOR): Promise<RevokeOutcome> {
     const outcome = await this.keys.revoke(keyId, this.clock.now());
     this.afterChange();
+    if (outcome === 'revoked') {
+      const key = await this.keys.find(keyId);
+      if (key)
+        await this.audit.record({
+          accountId: key.accountId,
+          actor,
+          action: 'key.revoked',
+          target: { type: 'key', id: key.id, name: key.name },
+        });
+    }
     return outcome;
   }
 }

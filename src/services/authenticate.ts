@@ -3,6 +3,7 @@ import { type Failure, failure } from '../domain/errors.js';
 import type { KeySpending } from '../domain/key-spending.js';
 import type { AccountSubscriptions } from '../domain/plans.js';
 import type { CredentialLookup, KeyCredential, KeyHasher } from '../ports/keys.js';
+import type { Clock } from '../ports/system.js';
 
 export interface Principal {
   readonly keyId: string;
@@ -66,12 +67,15 @@ export class Authenticator {
     private readonly brand: string,
     private readonly keys: CredentialLookup,
     private readonly hasher: KeyHasher,
+    private readonly clock: Clock,
   ) {}
 
+  /** `clientIp` is the address Fastify derived under the configured trust_proxy, never a raw header. */
   async authenticate(
     authorization: string | undefined,
     rawQuery: string,
     base: ApiBase,
+    clientIp: string,
   ): Promise<AuthOutcome> {
     if (queryCarriesKey(rawQuery)) return denied(failure('api_key_in_query'));
     if (authorization === undefined || authorization === '') return denied(failure('missing_api_key'));
@@ -89,6 +93,14 @@ export class Authenticator {
     const credential = await this.keys.findCredential(hash);
     if (!credential || !this.hasher.equal(credential.hash, hash)) return denied(failure('invalid_api_key'));
     if (credential.revoked) return denied(failure('api_key_revoked'));
+    // A rotated key's earlier secret: checked here on every request, so the cache cannot extend it.
+    if (credential.validUntil !== undefined && this.clock.now() >= credential.validUntil)
+      return denied(
+        failure(
+          'api_key_revoked',
+          'This API key was rotated and its grace period has ended. Use the new key that replaced it.',
+        ),
+      );
     if (credential.type !== base.accepts) {
       const kind = credential.type === 'chat_agent' ? 'a chat-agent key' : 'an inference key';
       return denied(
@@ -99,6 +111,13 @@ export class Authenticator {
       );
     }
     if (credential.accountStatus !== 'active') return denied(failure('account_suspended'));
+    if (credential.allowlist && !credential.allowlist.allows(clientIp))
+      return denied(
+        failure(
+          'ip_not_allowed',
+          `This API key cannot be used from ${clientIp}: the address is not in the key's IP allow-list.`,
+        ),
+      );
     let principal = this.principals.get(credential);
     if (!principal) {
       principal = {

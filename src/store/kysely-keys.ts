@@ -1,8 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { KeyType } from '../domain/api-key.js';
 import type { KeyBilling, KeySpending } from '../domain/key-spending.js';
 import type { LimitPeriod } from '../domain/periods.js';
-import type { ApiKeyRecord, KeyStore, RevokeOutcome } from '../ports/keys.js';
+import type { ApiKeyRecord, KeyRotation, KeySpendReader, KeyStore, RevokeOutcome } from '../ports/keys.js';
 import type { ApiKeysTable, Database } from './tables.js';
 
 /** A key's spending settings as stored: billing mode, overflow flag, optional limit and its period. */
@@ -31,7 +31,16 @@ function spendingColumns(spending: KeySpending) {
   };
 }
 
-function toRecord(row: Omit<Selectable<ApiKeysTable>, 'hash'>): ApiKeyRecord {
+/** The stored JSON array of an allow-list; null (every address) reads as empty. */
+export function allowlistOf(text: string | null): string[] {
+  if (text === null) return [];
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed.filter((e): e is string => typeof e === 'string') : [];
+}
+
+type KeyRow = Omit<Selectable<ApiKeysTable>, 'hash'> & { previous_valid_until: number | null };
+
+function toRecord(row: KeyRow): ApiKeyRecord {
   return {
     id: row.id,
     accountId: row.account_id,
@@ -43,6 +52,10 @@ function toRecord(row: Omit<Selectable<ApiKeysTable>, 'hash'>): ApiKeyRecord {
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     lastUsedIp: row.last_used_ip,
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    ipAllowlist: allowlistOf(row.ip_allowlist),
+    createdBy: row.created_by,
+    rotatedAt: row.rotated_at === null ? null : Number(row.rotated_at),
+    previousValidUntil: row.previous_valid_until === null ? null : Number(row.previous_valid_until),
   };
 }
 
@@ -60,7 +73,17 @@ const RECORD_COLUMNS = [
   'last_used_at',
   'last_used_ip',
   'revoked_at',
+  'ip_allowlist',
+  'created_by',
+  'rotated_at',
 ] as const;
+
+/** The latest expiry of the key's replaced secrets; the list shows it while it is in the future. */
+const PREVIOUS_VALID_UNTIL = sql<
+  number | null
+>`(SELECT MAX(p.valid_until) FROM api_key_previous_hashes p WHERE p.key_id = api_keys.id)`.as(
+  'previous_valid_until',
+);
 
 export class KyselyKeyStore implements KeyStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -80,6 +103,9 @@ export class KyselyKeyStore implements KeyStore {
         last_used_at: key.lastUsedAt,
         last_used_ip: key.lastUsedIp,
         revoked_at: key.revokedAt,
+        ip_allowlist: key.ipAllowlist.length === 0 ? null : JSON.stringify(key.ipAllowlist),
+        created_by: key.createdBy,
+        rotated_at: key.rotatedAt,
       })
       .execute();
   }
@@ -87,7 +113,7 @@ export class KyselyKeyStore implements KeyStore {
   async listForAccount(accountId: string): Promise<ApiKeyRecord[]> {
     const rows = await this.db
       .selectFrom('api_keys')
-      .select(RECORD_COLUMNS)
+      .select([...RECORD_COLUMNS, PREVIOUS_VALID_UNTIL])
       .where('account_id', '=', accountId)
       .orderBy('created_at')
       .orderBy('id')
@@ -98,7 +124,7 @@ export class KyselyKeyStore implements KeyStore {
   async find(keyId: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db
       .selectFrom('api_keys')
-      .select(RECORD_COLUMNS)
+      .select([...RECORD_COLUMNS, PREVIOUS_VALID_UNTIL])
       .where('id', '=', keyId)
       .executeTakeFirst();
     return row ? toRecord(row) : undefined;
@@ -111,6 +137,45 @@ export class KyselyKeyStore implements KeyStore {
       .where('id', '=', keyId)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  async updateDetails(
+    keyId: string,
+    details: { name?: string; ipAllowlist?: readonly string[] },
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({
+        ...(details.name === undefined ? {} : { name: details.name }),
+        ...(details.ipAllowlist === undefined
+          ? {}
+          : { ip_allowlist: details.ipAllowlist.length === 0 ? null : JSON.stringify(details.ipAllowlist) }),
+      })
+      .where('id', '=', keyId)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async rotate(rotation: KeyRotation): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('api_keys')
+        .select('hash')
+        .where('id', '=', rotation.keyId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!current) return false;
+      await trx
+        .insertInto('api_key_previous_hashes')
+        .values({ hash: current.hash, key_id: rotation.keyId, valid_until: rotation.previousValidUntil })
+        .execute();
+      await trx
+        .updateTable('api_keys')
+        .set({ hash: rotation.newHash, hint: rotation.hint, rotated_at: rotation.now })
+        .where('id', '=', rotation.keyId)
+        .execute();
+      return true;
+    });
   }
 
   async revoke(keyId: string, now: number): Promise<RevokeOutcome> {
@@ -127,5 +192,23 @@ export class KyselyKeyStore implements KeyStore {
       .where('id', '=', keyId)
       .executeTakeFirst();
     return exists ? 'already-revoked' : 'not-found';
+  }
+}
+
+/** A key's spend in a window: what its requests held in the window were charged, every pool together. */
+export class KyselyKeySpend implements KeySpendReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async spent(accountId: string, keyId: string, from: number, until: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('ledger_entries')
+      .select(sql<number>`COALESCE(-SUM(amount_micros), 0)`.as('spent'))
+      .where('account_id', '=', accountId)
+      .where('key_id', '=', keyId)
+      .where('kind', '=', 'settle')
+      .where('period_at', '>=', from)
+      .where('period_at', '<', until)
+      .executeTakeFirst();
+    return Number(row?.spent ?? 0);
   }
 }

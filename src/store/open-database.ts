@@ -6,6 +6,7 @@ import * as initial from './migrations/2026-11-24-initial.js';
 import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
 import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
+import * as dashboard from './migrations/2026-12-01-dashboard.js';
 import * as prepaidDebt from './migrations/2026-12-01-prepaid-debt.js';
 import * as requestOutcome from './migrations/2026-12-01-request-outcome.js';
 import { withStatementCache } from './statement-cache.js';
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-waterfall': waterfall,
   '2026-11-30-settlement-journal': settlementJournal,
   '2026-12-01-cache-tokens': cacheTokens,
+  '2026-12-01-dashboard': dashboard,
   '2026-12-01-prepaid-debt': prepaidDebt,
   '2026-12-01-request-outcome': requestOutcome,
 };
@@ -66,7 +68,13 @@ export async function openSqlite(file: string): Promise<OpenDatabase> {
   // change at full load. The WAL file is reused from its start after each checkpoint.
   sqlite.pragma('wal_autocheckpoint = 10000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const { error } = await new Migrator({ db, provider: staticMigrations }).migrateToLatest();
+  const { error } = await new Migrator({
+    db,
+    provider: staticMigrations,
+    // Migrations are independent (each adds its own tables or columns) and arrive from parallel
+    // branches: one named before a migration a database already ran must still run there.
+    allowUnorderedMigrations: true,
+  }).migrateToLatest();
   if (error) {
     await db.destroy();
     throw error;

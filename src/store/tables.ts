@@ -25,6 +25,82 @@ export interface ApiKeysTable {
   overflow: number;
   limit_micros: number | null;
   limit_period: string | null;
+  ip_allowlist: string | null;
+  created_by: string | null;
+  rotated_at: number | null;
+}
+
+export interface ApiKeyPreviousHashesTable {
+  hash: string;
+  key_id: string;
+  valid_until: number;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  operator: number;
+  email_verified_at: number | null;
+  created_at: number;
+  password_changed_at: number | null;
+}
+
+export interface MembershipsTable {
+  account_id: string;
+  user_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface InvitesTable {
+  id: string;
+  account_id: string;
+  email: string;
+  role: string;
+  token_hash: string;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface UserTokensTable {
+  token_hash: string;
+  user_id: string;
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  window_start: number;
+  window_ms: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  account_id: string;
+  at: number;
+  actor_kind: string;
+  actor_user_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  target_name: string | null;
+  details: string;
 }
 
 export interface LedgerEntriesTable {
@@ -98,4 +174,12 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   topup_requests: TopupRequestsTable;
   settlement_journal: SettlementJournalTable;
+  api_key_previous_hashes: ApiKeyPreviousHashesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  invites: InvitesTable;
+  user_tokens: UserTokensTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
+  audit_events: AuditEventsTable;
 }

@@ -37,6 +37,12 @@ export interface HarnessOptions {
   readonly clock?: Clock;
   /** The SQLite file to serve, such as one a crashed server left; by default a new one. */
   readonly databaseFile?: string;
+  /** Lines inside the `dashboard:` block (indented two spaces): signup, session timeouts. */
+  readonly dashboardYaml?: string;
+  /** Lines inside the `server:` block (indented two spaces): public_url, trust_proxy. */
+  readonly serverYaml?: string;
+  /** The built web app to serve; by default a directory with no build in it. */
+  readonly webRoot?: string;
 }
 
 export interface Harness {
@@ -76,11 +82,18 @@ export function configYaml(
   providerType = 'openai-compatible',
   extraYaml = '',
   modelYaml = '',
+  dashboardYaml = '',
+  serverYaml = '',
 ): string {
   return `
 brand: llmbase
 server:
   body_limit_bytes: 65536
+${serverYaml}
+# The cheapest argon2id: the suite signs in hundreds of times; production keeps OWASP's cost.
+dashboard:
+  password_hashing: { memory_kib: 64, iterations: 1 }
+${dashboardYaml}
 # Short backoff keeps the suite fast; the retry logic is the same.
 routing:
   retry_base_ms: 5
@@ -123,6 +136,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       options.providerType,
       options.extraYaml,
       options.modelYaml,
+      options.dashboardYaml,
+      options.serverYaml,
     ),
     'test.yaml',
     {
@@ -141,6 +156,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLevel: 'info',
     logStream,
     accessLog: true,
+    webRoot: options.webRoot ?? path.join(dir, 'no-web-build'),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const harness: Harness = {

@@ -4,6 +4,7 @@ import { cryptoRandom, newId, systemClock } from '../../src/crypto/system.js';
 import type { KeyType } from '../../src/domain/api-key.js';
 import { type KeySpending, PREPAID_SPENDING } from '../../src/domain/key-spending.js';
 import { parseUsd } from '../../src/domain/money.js';
+import { blockListAllowlists } from '../../src/net/ip-allowlist.js';
 import { AccountService } from '../../src/services/accounts.js';
 import { ApiKeyService } from '../../src/services/api-keys.js';
 import { BalanceReader } from '../../src/services/billing/balances.js';
@@ -11,7 +12,9 @@ import { PlanCatalogue } from '../../src/services/billing/plan-catalogue.js';
 import { SubscriptionService } from '../../src/services/subscriptions.js';
 import { DataVersionWatch } from '../../src/store/data-version-watch.js';
 import { KyselyAccountStore } from '../../src/store/kysely-accounts.js';
+import { KyselyAuditLog } from '../../src/store/kysely-audit.js';
 import { KyselyKeyStore } from '../../src/store/kysely-keys.js';
+import { KyselySessionStore } from '../../src/store/kysely-sessions.js';
 import { KyselySubscriptionStore } from '../../src/store/kysely-subscriptions.js';
 import { openSqlite } from '../../src/store/open-database.js';
 import { SqliteLedger } from '../../src/store/sqlite-ledger.js';
@@ -42,7 +45,9 @@ export async function withServicesBesideServer<T>(
     const ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), id);
     const plans = new PlanCatalogue(config.plans);
     return await work({
-      accounts: new AccountService(accountStore, ledger, systemClock, id),
+      accounts: new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>
+        new KyselySessionStore(database.db).deleteOfAccountMembers(accountId),
+      ),
       keys: new ApiKeyService(
         config.brand,
         accountStore,
@@ -51,6 +56,8 @@ export async function withServicesBesideServer<T>(
         cryptoRandom,
         systemClock,
         id,
+        blockListAllowlists,
+        new KyselyAuditLog(database.db, () => systemClock.now(), id),
       ),
       subscriptions: new SubscriptionService(
         plans,
