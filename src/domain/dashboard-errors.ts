@@ -19,7 +19,7 @@ export const DASHBOARD_ERRORS = {
     message: 'This account is suspended. Contact the operator of this service.',
   },
   not_found: { status: 404, message: 'Not found.' },
-  invalid_link: { status: 400, message: 'This link has expired or was already used. Ask for a new one.' },
+  invalid_link: { status: 404, message: 'This link has expired or was already used. Ask for a new one.' },
   too_many_attempts: { status: 429, message: 'Too many attempts. Wait a little and try again.' },
   invalid_request: { status: 400, message: 'The request is not valid.' },
   internal_error: { status: 500, message: 'The server had an error while processing your request.' },

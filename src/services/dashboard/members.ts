@@ -1,6 +1,6 @@
 import { fail, type Outcome, ok } from '../../domain/dashboard-errors.js';
 import { normaliseEmail } from '../../domain/password-policy.js';
-import { canGrant, canManageMember, type Role } from '../../domain/roles.js';
+import { can, canGrant, canManageMember, type Role } from '../../domain/roles.js';
 import type { AccountStore } from '../../ports/accounts.js';
 import type { Actor, AuditLog } from '../../ports/audit.js';
 import type { Clock } from '../../ports/system.js';
@@ -183,13 +183,14 @@ export class MemberService {
   }
 
   async revokeInvite(userId: string, accountId: string, inviteId: string): Promise<Outcome<void>> {
-    const access = await this.deps.access.require(userId, accountId, 'invites.manage');
+    // Another account's invite is not_found before any role check: its existence stays hidden.
+    const access = await this.deps.access.require(userId, accountId, 'members.read');
     if (!access.ok) return access;
-    const pending = (await this.deps.invites.pending(accountId, this.deps.clock.now())).find(
-      (i) => i.id === inviteId,
-    );
-    if (!pending || !(await this.deps.invites.revoke(accountId, inviteId, this.deps.clock.now())))
-      return fail('not_found');
+    const now = this.deps.clock.now();
+    const pending = (await this.deps.invites.pending(accountId, now)).find((i) => i.id === inviteId);
+    if (!pending) return fail('not_found');
+    if (!can(access.value.membership.role, 'invites.manage')) return fail('forbidden');
+    if (!(await this.deps.invites.revoke(accountId, inviteId, now))) return fail('not_found');
     await this.deps.audit.record({
       accountId,
       actor: { kind: 'user', userId },
