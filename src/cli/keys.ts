@@ -41,6 +41,15 @@ function parseLimit(usd: string | undefined, period: string | undefined, allowNo
   return { micros, period: parsePeriod(period ?? 'lifetime') } satisfies KeySpendLimit;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `0`, `90s`, `30m`, `24h`, `7d`: a rotation's grace period. */
+function parseDuration(text: string): number {
+  const match = /^(\d{1,7})([smhd])?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--grace: expected a duration such as 0, 30m, 24h or 7d, got "${text}"`);
+  return Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] ?? 1_000);
+}
+
 function parseOnOff(text: string): boolean {
   if (text === 'on') return true;
   if (text === 'off') return false;
@@ -178,6 +187,36 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
                 return `${k.id}  ${k.hint}  ${k.name}  ${state}  ${describeSpending(k)}  last used ${formatTime(k.lastUsedAt)} from ${k.lastUsedIp ?? '-'}`;
               })
               .join('\n'),
+      );
+    });
+
+  keys
+    .command('rotate <keyId>')
+    .description(
+      'a new secret for the same key (same id, settings, limit and history), printed once; the old one works for --grace, then is refused',
+    )
+    .option(
+      '--grace <duration>',
+      'how long the old secret keeps working: 0, 90s, 30m, 24h or 7d (at most 30d)',
+      '0',
+    )
+    .action(async (keyId: string, options: { grace: string }) => {
+      const graceMs = parseDuration(options.grace);
+      const result = await withServices(globals(), (s) => s.keys().rotate(keyId, graceMs));
+      if (!result.ok) throw new UsageError(result.error);
+      const { record, key } = result.value;
+      const until = record.previousValidUntil;
+      print(
+        globals().json,
+        { ...keyJson(record), key, previous_valid_until: until === null ? null : formatTime(until) },
+        () =>
+          [
+            `rotated ${record.id} (${record.name}): ${until !== null && graceMs > 0 ? `the old secret works until ${formatTime(until)}` : 'the old secret no longer works'}`,
+            '',
+            `  ${key}`,
+            '',
+            'This is the only time the new key is shown. Store it in a secrets manager or an environment variable.',
+          ].join('\n'),
       );
     });
 

@@ -10,6 +10,7 @@ import { UsageError } from './output.js';
 import { registerServeCommand } from './serve.js';
 import { registerPlanCommands } from './subscriptions.js';
 import { registerUsageCommand } from './usage.js';
+import { registerUserCommands } from './users.js';
 
 const program = new Command('tollgate')
   .description('Tollgate: an OpenAI-compatible LLM API gateway with Bearer API keys and prepaid billing')
@@ -33,6 +34,7 @@ registerCreditCommands(program, globals);
 registerKeyCommands(program, globals);
 registerPlanCommands(program, globals);
 registerUsageCommand(program, globals);
+registerUserCommands(program, globals);
 // `--json` is accepted after the subcommand too (`keys create … --json`).
 for (const command of program.commands) {
   for (const leaf of command.commands.length > 0 ? command.commands : [command]) {

@@ -33,7 +33,8 @@ export interface CliServer {
   readonly baseUrl: string;
   /** The configuration the server and the CLI read, as loaded with their environment. */
   readonly config: Config;
-  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
+  /** `stdin`: what the command reads on standard input (a password for --password-stdin). */
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult>;
   /** Runs a command with --json and parses its output; throws when it fails. */
   cliJson<T>(args: string[]): Promise<T>;
   /** Seeds through the services in this process, for tests whose subject is not the CLI. */
@@ -71,9 +72,9 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
     server.stderr?.on('data', () => {});
     server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
   });
-  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, stdin?: string) =>
     new Promise<CliResult>((resolve) => {
-      execFile(
+      const child = execFile(
         'node',
         [BIN, ...args],
         { env: { ...env, ...extraEnv }, cwd: dir },
@@ -81,6 +82,7 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
           resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
         },
       );
+      child.stdin?.end(stdin ?? '');
     });
   return {
     dir,
