@@ -3,12 +3,7 @@ import { type Config, loadConfig, resolveConfigPath } from '../config/load-confi
 import { requireKeySecret, withEnvFile } from '../config/secrets.js';
 import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
-import {
-  type DashboardServices,
-  dashboardServices,
-  localPublicUrl,
-  sessionService,
-} from '../dashboard-services.js';
+import type { DashboardServices } from '../dashboard-services.js';
 import { blockListAllowlists } from '../net/ip-allowlist.js';
 import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
@@ -19,6 +14,7 @@ import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
 import { KyselyAuditLog } from '../store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from '../store/kysely-keys.js';
+import { KyselySessionStore } from '../store/kysely-sessions.js';
 import { KyselySubscriptionStore } from '../store/kysely-subscriptions.js';
 import { type OpenDatabase, openSqlite } from '../store/open-database.js';
 import { SqliteLedger } from '../store/sqlite-ledger.js';
@@ -47,8 +43,8 @@ export async function withServices<T>(
   work: (services: {
     accounts: AccountService;
     keys: () => ApiKeyService;
-    /** Users, invites and sessions; links are built from server.public_url. */
-    dashboard: () => DashboardServices;
+    /** Users, invites and sessions; links are built from server.public_url. Loaded on first use. */
+    dashboard: () => Promise<DashboardServices>;
     subscriptions: SubscriptionService;
     balances: BalanceReader;
     plans: PlanCatalogue;
@@ -66,10 +62,9 @@ export async function withServices<T>(
       newId(prefix),
     );
     const id = (prefix: string) => newId(prefix);
-    const sessions = sessionService(database.db, config, systemClock);
     // A suspension from the CLI ends the account's members' dashboard sessions too.
     const accounts = new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>
-      sessions.endAccountMembers(accountId),
+      new KyselySessionStore(database.db).deleteOfAccountMembers(accountId),
     );
     const auditLog = new KyselyAuditLog(database.db, () => systemClock.now(), id);
     // Only creating a key needs the HMAC secret, so it is asked for on first use: listing and revoking work without it.
@@ -94,7 +89,9 @@ export async function withServices<T>(
         blockListAllowlists,
         auditLog,
       );
-    const dashboardOf = () => {
+    // Imported when a command needs it: the other commands start faster without the dashboard's modules.
+    const dashboardOf = async () => {
+      const { dashboardServices, localPublicUrl, sessionService } = await import('../dashboard-services.js');
       dashboard ??= dashboardServices({
         db: database.db,
         config,
@@ -106,7 +103,7 @@ export async function withServices<T>(
         keys: keys(),
         auditLog,
         spend: new KyselyKeySpend(database.db),
-        sessions,
+        sessions: sessionService(database.db, config, systemClock),
         publicUrl: () => config.server.publicUrl ?? localPublicUrl(config),
         onMailError: () => {},
       });

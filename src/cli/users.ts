@@ -46,8 +46,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
       }) => {
         const role = parseRole(options.role);
         const password = options.passwordStdin ? await readPasswordLine() : undefined;
-        const result = await withServices(globals(), (s) =>
-          s.dashboard().userAdmin.create({
+        const result = await withServices(globals(), async (s) =>
+          (await s.dashboard()).userAdmin.create({
             email: options.email,
             operator: options.operator === true,
             ...(options.account ? { membership: { accountId: options.account, role } } : {}),
@@ -78,8 +78,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .requiredOption('--role <role>', ROLES.join(', '))
     .action(async (options: { email: string; account: string; role: string }) => {
       const role = parseRole(options.role);
-      const result = await withServices(globals(), (s) =>
-        s.dashboard().userAdmin.invite(options.email, options.account, role),
+      const result = await withServices(globals(), async (s) =>
+        (await s.dashboard()).userAdmin.invite(options.email, options.account, role),
       );
       if (!result.ok) throw new UsageError(result.error);
       const delivery = result.value;
@@ -105,8 +105,8 @@ export function registerUserCommands(program: Command, globals: () => GlobalOpti
     .description('a one-time password-reset link for a user (printed, or mailed)')
     .requiredOption('--email <email>', 'the user')
     .action(async (options: { email: string }) => {
-      const result = await withServices(globals(), (s) =>
-        s.dashboard().userAdmin.resetPassword(options.email),
+      const result = await withServices(globals(), async (s) =>
+        (await s.dashboard()).userAdmin.resetPassword(options.email),
       );
       if (!result.ok) throw new UsageError(result.error);
       const { user, delivery } = result.value;

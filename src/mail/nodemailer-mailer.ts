@@ -1,25 +1,32 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Mailer, MailMessage } from '../ports/users.js';
 
 /**
  * Mail through SMTP. The URL comes from the configuration (without a password); the password from
- * the environment, added here so that it never sits in the file or in a log line.
+ * the environment, added here so that it never sits in the file or in a log line. nodemailer is
+ * loaded on the first message: most processes (the CLI's other commands) never send one.
  */
 export class NodemailerMailer implements Mailer {
-  private readonly transport: Transporter;
+  private transport: Promise<Transporter> | undefined;
 
   constructor(
-    smtpUrl: string,
-    password: string | undefined,
+    private readonly smtpUrl: string,
+    private readonly password: string | undefined,
     private readonly from: string,
-  ) {
-    const url = new URL(smtpUrl);
-    if (password !== undefined) url.password = password;
-    this.transport = createTransport(url.toString());
+  ) {}
+
+  private connect(): Promise<Transporter> {
+    this.transport ??= import('nodemailer').then(({ createTransport }) => {
+      const url = new URL(this.smtpUrl);
+      if (this.password !== undefined) url.password = encodeURIComponent(this.password);
+      return createTransport(url.toString());
+    });
+    return this.transport;
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.transport.sendMail({
+    const transport = await this.connect();
+    await transport.sendMail({
       from: this.from,
       to: message.to,
       subject: message.subject,
@@ -28,6 +35,6 @@ export class NodemailerMailer implements Mailer {
   }
 
   close(): void {
-    this.transport.close();
+    this.transport?.then((transport) => transport.close()).catch(() => {});
   }
 }
