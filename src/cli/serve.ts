@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createTollgate } from '../main.js';
 import { cliConfig, cliEnv, type GlobalOptions } from './context.js';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -9,7 +8,13 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .action(async () => {
       const env = cliEnv();
       const config = cliConfig(globals(), env);
+      // Imported here, not at the top: every other command would load the whole server with it.
+      const { createTollgate } = await import('../main.js');
+      const { tokenCounter } = await import('../services/token-counter.js');
       const tollgate = await createTollgate(config, env);
+      // Loading the tokenizer blocks the event loop for about a second; paid here, before the first
+      // request, rather than in the middle of traffic when a stream is first cut short.
+      await tokenCounter();
       const address = await tollgate.listen();
       tollgate.app.log.info(
         { address, config: config.sourcePath, database: config.databasePath },
