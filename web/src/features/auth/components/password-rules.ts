@@ -1,8 +1,8 @@
 import { ApiError } from '../../../lib/api-client';
 
 /** Shown beside every new-password field; the server has the last word and its message is shown. */
-export const PASSWORD_HINT = 'At least 12 characters. Avoid common passwords.';
-export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_HINT = 'At least 10 characters. Avoid common passwords.';
+export const PASSWORD_MIN_LENGTH = 10;
 
 /** The server's message when it names this field, for display beside the field itself. */
 export function fieldError(error: unknown, field: string): string | undefined {

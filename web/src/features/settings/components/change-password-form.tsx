@@ -4,7 +4,7 @@ import { FormError } from '../../../components/form-error';
 import { ApiError } from '../../../lib/api-client';
 import { useChangePassword } from '../api/settings';
 
-const MIN_LENGTH = 12;
+const MIN_LENGTH = 10;
 
 function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError && error.field === field ? error.message : undefined;
