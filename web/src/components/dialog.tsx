@@ -15,15 +15,23 @@ interface DialogProps {
  */
 export function Dialog({ open, onClose, title, description, wide = false, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  const wanted = useRef(open);
   const titleId = useId();
   const descriptionId = useId();
 
   useEffect(() => {
     const dialog = ref.current;
+    wanted.current = open;
     if (!dialog) return;
     if (open && !dialog.open) dialog.showModal();
     if (!open && dialog.open) dialog.close();
   }, [open]);
+
+  // The close event also follows our own close() above, when the parent has already moved on (to
+  // the next dialog, say): only a close the parent did not ask for (Escape) is reported to it.
+  function closed() {
+    if (wanted.current) onClose();
+  }
 
   return (
     <dialog
@@ -31,7 +39,7 @@ export function Dialog({ open, onClose, title, description, wide = false, childr
       className={wide ? 'dialog dialog-wide' : 'dialog'}
       aria-labelledby={titleId}
       aria-describedby={description ? descriptionId : undefined}
-      onClose={onClose}
+      onClose={closed}
     >
       {open && (
         <div className="dialog-body">
