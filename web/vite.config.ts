@@ -13,6 +13,8 @@ export default defineConfig({
     emptyOutDir: true,
     // The CSP allows only same-origin files: nothing may be inlined as a data: URL.
     assetsInlineLimit: 0,
+    // On a busy machine the CSS transform "takes long" every time: a warning nobody can act on.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
     host: '127.0.0.1',

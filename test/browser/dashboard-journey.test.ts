@@ -94,7 +94,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     ownerContext = await newUserContext(browser, server.baseUrl);
     page = await ownerContext.newPage();
     problems = watchConsole(page);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -125,7 +125,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await visit.waitForURL('**/login?next=%2Fmembers');
     await visitor.close();
     expect(seen).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('1. an operator creates the first user from the CLI; the user signs in', async () => {
     const account = JSON.parse(
@@ -161,7 +161,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await page.waitForURL('**/keys');
     await page.getByText('No API keys yet').waitFor();
     await checkPage('keys-empty');
-  }, 90_000);
+  }, 180_000);
 
   it('2. the owner invites a teammate as a viewer and sees the invite link once', async () => {
     await page.getByRole('link', { name: 'Members' }).click();
@@ -169,8 +169,8 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await page.getByRole('table', { name: 'Members of this account' }).getByText(OWNER.email).waitFor();
     await checkPage('members');
 
-    await page.getByLabel('Email').fill(VIEWER.email);
-    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByLabel('Email', { exact: true }).fill(VIEWER.email);
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
     await page.getByRole('button', { name: 'Send invite' }).click();
     const dialog = page.getByRole('dialog', { name: 'Invite created' });
     inviteUrl = await dialog.getByLabel('Invite link').inputValue();
@@ -181,7 +181,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     // Only a pending invite remains: the link itself is never shown again.
     await page.getByRole('table', { name: 'Pending invites' }).getByText(VIEWER.email).waitFor();
     expect(await page.content()).not.toContain(inviteUrl);
-  }, 90_000);
+  }, 180_000);
 
   it('3. the owner creates a key and copies it', async () => {
     await page.getByRole('link', { name: 'API keys' }).click();
@@ -213,7 +213,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     expect(await row.textContent()).toContain(`…${secret.slice(-4)}`);
     expect(await page.content()).not.toContain(secret);
     await checkPage('keys-list');
-  }, 90_000);
+  }, 180_000);
 
   it('4. the key works through the openai SDK, and the list shows its use', async () => {
     const completion = await chat(secret);
@@ -224,7 +224,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await expect
       .poll(async () => (await row.textContent()) ?? '', { timeout: 15_000 })
       .toContain('127.0.0.1');
-  }, 60_000);
+  }, 180_000);
 
   it('5. a rotated key: the old secret works during the grace period and gets 401 after it', async () => {
     const oldSecret = secret;
@@ -251,7 +251,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
       .toBe(401);
     expect(await refusal(chat(oldSecret))).toEqual({ status: 401, code: 'api_key_revoked' });
     await expect(chat(secret)).resolves.toBeTruthy();
-  }, 90_000);
+  }, 180_000);
 
   it('6. with an IP allow-list, a request from another address is refused with 403', async () => {
     await page.getByRole('button', { name: 'Edit Production backend' }).click();
@@ -266,7 +266,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     const refused = await refusal(chat(secret, '127.0.0.2'));
     expect(refused.status).toBe(403);
     expect(refused.code).toEqual(expect.any(String));
-  }, 60_000);
+  }, 180_000);
 
   it('7. a revoked key gets 401 at once', async () => {
     await page.getByRole('button', { name: 'Revoke Production backend' }).click();
@@ -291,7 +291,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
     await checkPage('settings');
-  }, 90_000);
+  }, 180_000);
 
   it('8. the viewer accepts the invite, signs in, and can neither create nor reveal a key', async () => {
     const viewerContext = await newUserContext(browser, server.baseUrl);
@@ -337,7 +337,7 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await checkPage('members-viewer', viewer);
     await viewerContext.close();
     expect(seen).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('logs no page errors and no Content-Security-Policy refusals', () => {
     expect(problems).toEqual([]);

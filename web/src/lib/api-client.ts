@@ -1,7 +1,24 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { components, paths } from './api-types';
+import type { paths } from './api-types';
 
-export type Schemas = components['schemas'];
+export type { paths };
+
+/**
+ * The JSON body an operation of the generated document answers with `status`: features name their
+ * types from the document this way, so a change on the server shows up here as a type error.
+ */
+export type ResponseBody<Operation, Status extends number = 200> = Operation extends {
+  responses: { [S in Status]: { content: { 'application/json': infer Body } } };
+}
+  ? Body
+  : never;
+
+/** The JSON body an operation takes. */
+export type RequestBody<Operation> = Operation extends {
+  requestBody?: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
 
 /** Every dashboard API error: `{ error: { code, message, field? } }` with its HTTP status. */
 export class ApiError extends Error {

@@ -4,249 +4,1566 @@
  */
 
 export interface paths {
-  '/dashboard/api/session': {
-    get: operations['getSession'];
-  };
-  '/dashboard/api/auth/login': {
-    post: operations['login'];
-  };
-  '/dashboard/api/auth/logout': {
-    post: operations['logout'];
-  };
-  '/dashboard/api/auth/logout-everywhere': {
-    post: operations['logoutEverywhere'];
-  };
-  '/dashboard/api/auth/signup': {
-    post: operations['signup'];
-  };
-  '/dashboard/api/auth/verify': {
-    post: operations['verify'];
-  };
-  '/dashboard/api/auth/invite/{token}': {
-    get: operations['getInvite'];
-  };
-  '/dashboard/api/auth/invite/accept': {
-    post: operations['acceptInvite'];
-  };
-  '/dashboard/api/auth/reset/request': {
-    post: operations['requestReset'];
-  };
-  '/dashboard/api/auth/reset': {
-    post: operations['reset'];
-  };
-  '/dashboard/api/auth/password': {
-    post: operations['changePassword'];
-  };
-  '/dashboard/api/accounts/{accountId}/members': {
-    get: operations['listMembers'];
+  '/dashboard/api/accounts/{accountId}/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who created, rotated, revoked or changed each key and membership (owners and admins) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              events: {
+                action: string;
+                actor:
+                  | {
+                      email: string | null;
+                      userId: string;
+                    }
+                  | {
+                      /** @enum {string} */
+                      operator: 'cli';
+                    };
+                /** @description ISO-8601 time */
+                at: string;
+                details: {
+                  [key: string]: unknown;
+                };
+                id: string;
+                target: {
+                  id: string;
+                  name?: string;
+                  type: string;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
   '/dashboard/api/accounts/{accountId}/invites': {
-    post: operations['createInvite'];
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Invite someone by email; without SMTP the link is in inviteUrl, shown this once */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+            /** @enum {string} */
+            role: 'owner' | 'admin' | 'developer' | 'viewer';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              invite: {
+                email: string;
+                /** @description ISO-8601 time */
+                expiresAt: string;
+                id: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+              };
+              /** @description Only when no SMTP is configured: shown once to the inviter */
+              inviteUrl?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
   '/dashboard/api/accounts/{accountId}/invites/{inviteId}': {
-    delete: operations['deleteInvite'];
-  };
-  '/dashboard/api/accounts/{accountId}/members/{userId}': {
-    patch: operations['updateMember'];
-    delete: operations['removeMember'];
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke a pending invite */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          inviteId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
   '/dashboard/api/accounts/{accountId}/keys': {
-    get: operations['listKeys'];
-    post: operations['createKey'];
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The account's API keys (never their secrets) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              keys: {
+                /** @enum {string} */
+                billing: 'prepaid' | 'subscription';
+                /** @description ISO-8601 time */
+                createdAt: string;
+                createdBy: {
+                  email: string | null;
+                  userId: string;
+                } | null;
+                hint: string;
+                id: string;
+                ipAllowlist: string[];
+                lastClientIp: string | null;
+                /** @description ISO-8601 time */
+                lastUsedAt: string | null;
+                name: string;
+                overflow: boolean;
+                /** @description ISO-8601 time */
+                revokedAt: string | null;
+                rotation: {
+                  /** @description ISO-8601 time */
+                  previousValidUntil: string;
+                  /** @description ISO-8601 time */
+                  rotatedAt: string;
+                } | null;
+                spendLimit: {
+                  /** @enum {string} */
+                  period: 'lifetime' | 'day' | 'week' | 'month';
+                  usd: string;
+                } | null;
+                /**
+                 * @description The limit's period, or month for a key without a limit
+                 * @enum {string}
+                 */
+                spendPeriod: 'lifetime' | 'day' | 'week' | 'month';
+                spendThisPeriodUsd: string;
+                /** @enum {string} */
+                type: 'inference' | 'chat_agent';
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Create a key: its secret, base URLs and snippets are in this answer only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * @default prepaid
+             * @enum {string}
+             */
+            billing?: 'prepaid' | 'subscription';
+            ipAllowlist?: string[];
+            name: string;
+            /** @default false */
+            overflow?: boolean;
+            /** @enum {string} */
+            spendLimitPeriod?: 'lifetime' | 'day' | 'week' | 'month';
+            spendLimitUsd?: string | null;
+            /**
+             * @default inference
+             * @enum {string}
+             */
+            type?: 'inference' | 'chat_agent';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              baseUrls: string[];
+              key: {
+                /** @enum {string} */
+                billing: 'prepaid' | 'subscription';
+                /** @description ISO-8601 time */
+                createdAt: string;
+                createdBy: {
+                  email: string | null;
+                  userId: string;
+                } | null;
+                hint: string;
+                id: string;
+                ipAllowlist: string[];
+                lastClientIp: string | null;
+                /** @description ISO-8601 time */
+                lastUsedAt: string | null;
+                name: string;
+                overflow: boolean;
+                /** @description ISO-8601 time */
+                revokedAt: string | null;
+                rotation: {
+                  /** @description ISO-8601 time */
+                  previousValidUntil: string;
+                  /** @description ISO-8601 time */
+                  rotatedAt: string;
+                } | null;
+                spendLimit: {
+                  /** @enum {string} */
+                  period: 'lifetime' | 'day' | 'week' | 'month';
+                  usd: string;
+                } | null;
+                /**
+                 * @description The limit's period, or month for a key without a limit
+                 * @enum {string}
+                 */
+                spendPeriod: 'lifetime' | 'day' | 'week' | 'month';
+                spendThisPeriodUsd: string;
+                /** @enum {string} */
+                type: 'inference' | 'chat_agent';
+              };
+              /** @description Shown once; never stored */
+              secret: string;
+              snippets: {
+                agent: string;
+                curl: string;
+                javascript: string;
+                python: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
   '/dashboard/api/accounts/{accountId}/keys/{keyId}': {
-    patch: operations['updateKey'];
-  };
-  '/dashboard/api/accounts/{accountId}/keys/{keyId}/rotate': {
-    post: operations['rotateKey'];
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Rename a key, change its IP allow-list or its spend limit (spendLimitUsd: null removes it) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          keyId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            ipAllowlist?: string[];
+            name?: string;
+            /** @enum {string} */
+            spendLimitPeriod?: 'lifetime' | 'day' | 'week' | 'month';
+            /** @description null removes the limit */
+            spendLimitUsd?: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              key: {
+                /** @enum {string} */
+                billing: 'prepaid' | 'subscription';
+                /** @description ISO-8601 time */
+                createdAt: string;
+                createdBy: {
+                  email: string | null;
+                  userId: string;
+                } | null;
+                hint: string;
+                id: string;
+                ipAllowlist: string[];
+                lastClientIp: string | null;
+                /** @description ISO-8601 time */
+                lastUsedAt: string | null;
+                name: string;
+                overflow: boolean;
+                /** @description ISO-8601 time */
+                revokedAt: string | null;
+                rotation: {
+                  /** @description ISO-8601 time */
+                  previousValidUntil: string;
+                  /** @description ISO-8601 time */
+                  rotatedAt: string;
+                } | null;
+                spendLimit: {
+                  /** @enum {string} */
+                  period: 'lifetime' | 'day' | 'week' | 'month';
+                  usd: string;
+                } | null;
+                /**
+                 * @description The limit's period, or month for a key without a limit
+                 * @enum {string}
+                 */
+                spendPeriod: 'lifetime' | 'day' | 'week' | 'month';
+                spendThisPeriodUsd: string;
+                /** @enum {string} */
+                type: 'inference' | 'chat_agent';
+              };
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
   };
   '/dashboard/api/accounts/{accountId}/keys/{keyId}/revoke': {
-    post: operations['revokeKey'];
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke a key: refused from its next request */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          keyId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              key: {
+                /** @enum {string} */
+                billing: 'prepaid' | 'subscription';
+                /** @description ISO-8601 time */
+                createdAt: string;
+                createdBy: {
+                  email: string | null;
+                  userId: string;
+                } | null;
+                hint: string;
+                id: string;
+                ipAllowlist: string[];
+                lastClientIp: string | null;
+                /** @description ISO-8601 time */
+                lastUsedAt: string | null;
+                name: string;
+                overflow: boolean;
+                /** @description ISO-8601 time */
+                revokedAt: string | null;
+                rotation: {
+                  /** @description ISO-8601 time */
+                  previousValidUntil: string;
+                  /** @description ISO-8601 time */
+                  rotatedAt: string;
+                } | null;
+                spendLimit: {
+                  /** @enum {string} */
+                  period: 'lifetime' | 'day' | 'week' | 'month';
+                  usd: string;
+                } | null;
+                /**
+                 * @description The limit's period, or month for a key without a limit
+                 * @enum {string}
+                 */
+                spendPeriod: 'lifetime' | 'day' | 'week' | 'month';
+                spendThisPeriodUsd: string;
+                /** @enum {string} */
+                type: 'inference' | 'chat_agent';
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
-  '/dashboard/api/accounts/{accountId}/audit': {
-    get: operations['listAudit'];
+  '/dashboard/api/accounts/{accountId}/keys/{keyId}/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A new secret for the same key; the old one works for graceSeconds (default 0), then gets 401 */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          keyId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            graceSeconds?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              baseUrls: string[];
+              key: {
+                /** @enum {string} */
+                billing: 'prepaid' | 'subscription';
+                /** @description ISO-8601 time */
+                createdAt: string;
+                createdBy: {
+                  email: string | null;
+                  userId: string;
+                } | null;
+                hint: string;
+                id: string;
+                ipAllowlist: string[];
+                lastClientIp: string | null;
+                /** @description ISO-8601 time */
+                lastUsedAt: string | null;
+                name: string;
+                overflow: boolean;
+                /** @description ISO-8601 time */
+                revokedAt: string | null;
+                rotation: {
+                  /** @description ISO-8601 time */
+                  previousValidUntil: string;
+                  /** @description ISO-8601 time */
+                  rotatedAt: string;
+                } | null;
+                spendLimit: {
+                  /** @enum {string} */
+                  period: 'lifetime' | 'day' | 'week' | 'month';
+                  usd: string;
+                } | null;
+                /**
+                 * @description The limit's period, or month for a key without a limit
+                 * @enum {string}
+                 */
+                spendPeriod: 'lifetime' | 'day' | 'week' | 'month';
+                spendThisPeriodUsd: string;
+                /** @enum {string} */
+                type: 'inference' | 'chat_agent';
+              };
+              /** @description Shown once; never stored */
+              secret: string;
+              snippets: {
+                agent: string;
+                curl: string;
+                javascript: string;
+                python: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/accounts/{accountId}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The account's members, and its pending invites for owners and admins */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              invites: {
+                email: string;
+                /** @description ISO-8601 time */
+                expiresAt: string;
+                id: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+              }[];
+              members: {
+                email: string;
+                /** @description ISO-8601 time */
+                joinedAt: string;
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+                userId: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/accounts/{accountId}/members/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a member (or leave): the removed user's sessions end */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          userId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Change a member's role */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          accountId: string;
+          userId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            role: 'owner' | 'admin' | 'developer' | 'viewer';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              email: string;
+              /** @description ISO-8601 time */
+              joinedAt: string;
+              /** @enum {string} */
+              role: 'owner' | 'admin' | 'developer' | 'viewer';
+              userId: string;
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/dashboard/api/auth/invite/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What an invite offers, without using it; 404 when expired, used or revoked */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          token: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              accountName: string;
+              email: string;
+              /** @enum {string} */
+              role: 'owner' | 'admin' | 'developer' | 'viewer';
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/invite/accept': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Accept an invite (a new user chooses a password; an existing one gives theirs) and sign in */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            password: string;
+            token: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              csrfToken: string;
+              memberships: {
+                accountEmail: string;
+                accountId: string;
+                accountName: string;
+                /** @enum {string} */
+                accountStatus: 'active' | 'suspended';
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+              }[];
+              user: {
+                email: string;
+                emailVerified: boolean;
+                id: string;
+                operator: boolean;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign in: a fresh session cookie and its CSRF token */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              csrfToken: string;
+              memberships: {
+                accountEmail: string;
+                accountId: string;
+                accountName: string;
+                /** @enum {string} */
+                accountStatus: 'active' | 'suspended';
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+              }[];
+              user: {
+                email: string;
+                emailVerified: boolean;
+                id: string;
+                operator: boolean;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Sign out of this session */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/logout-everywhere': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End every session of the signed-in user, on every device */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Change the password: other sessions end, this one gets a fresh id (fetch /session for its CSRF token) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            currentPassword: string;
+            newPassword: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a new password with a reset link's token; every session of the user ends */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            password: string;
+            token: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description No content */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/reset/request': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Ask for a password-reset link: always 202, whether or not the email has an account */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              accepted: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/signup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Open sign-up (dashboard.signup: open): always 202; a verification link goes by mail */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email: string;
+            password: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              accepted: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/auth/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Verify an email address with the one-time token of its link */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            token: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {boolean} */
+              verified: true;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dashboard/api/session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The signed-in user, their accounts and roles, and the CSRF token for this session */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        '4XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                code: string;
+                field?: string;
+                message: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              csrfToken: string;
+              memberships: {
+                accountEmail: string;
+                accountId: string;
+                accountName: string;
+                /** @enum {string} */
+                accountStatus: 'active' | 'suspended';
+                /** @enum {string} */
+                role: 'owner' | 'admin' | 'developer' | 'viewer';
+              }[];
+              user: {
+                email: string;
+                emailVerified: boolean;
+                id: string;
+                operator: boolean;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
   };
 }
-
+export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    Error: { error: { code: string; message: string; field?: string } };
-    Role: 'owner' | 'admin' | 'developer' | 'viewer';
-    User: { id: string; email: string; operator: boolean };
-    Membership: {
-      accountId: string;
-      accountName?: string | null;
-      accountEmail?: string | null;
-      role: components['schemas']['Role'];
-    };
-    Session: {
-      user: components['schemas']['User'];
-      memberships: components['schemas']['Membership'][];
-      csrfToken: string;
-    };
-    LimitPeriod: 'lifetime' | 'day' | 'week' | 'month';
-    Key: {
-      id: string;
-      name: string;
-      hint: string;
-      type: 'inference' | 'chat_agent';
-      billing: 'prepaid' | 'subscription';
-      overflow: boolean;
-      spendLimit: { usd: string; period: components['schemas']['LimitPeriod'] } | null;
-      ipAllowlist: string[];
-      createdBy: { userId: string; email: string } | null;
-      createdAt: string;
-      lastUsedAt: string | null;
-      lastClientIp: string | null;
-      spendThisPeriodUsd: string;
-      revokedAt: string | null;
-      rotation: { previousValidUntil: string } | null;
-    };
-    KeySecret: {
-      key: components['schemas']['Key'];
-      secret: string;
-      baseUrls: string[];
-      snippets: { curl: string; python: string; javascript: string; agent: string };
-    };
-    Member: { userId: string; email: string; role: components['schemas']['Role']; joinedAt: string };
-    Invite: { id: string; email: string; role: components['schemas']['Role']; expiresAt: string };
-    AuditEvent: {
-      id: string;
-      at: string;
-      actor: { userId: string; email: string } | { operator: 'cli' };
-      action: string;
-      target: { type: string; id: string; name?: string };
-      details: { [key: string]: unknown };
-    };
-  };
+  schemas: never;
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 }
-
-type Schema = components['schemas'];
-type Json<T> = { content: { 'application/json': T } };
-type ErrorResponses = {
-  400: Json<Schema['Error']>;
-  401: Json<Schema['Error']>;
-  403: Json<Schema['Error']>;
-  404: Json<Schema['Error']>;
-  429: Json<Schema['Error']>;
-};
-type NoParams = { query?: never; header?: never; path?: never; cookie?: never };
-type AccountPath = { path: { accountId: string } };
-type KeyPath = { path: { accountId: string; keyId: string } };
-
-export interface operations {
-  getSession: { parameters: NoParams; responses: { 200: Json<Schema['Session']> } & ErrorResponses };
-  login: {
-    parameters: NoParams;
-    requestBody: Json<{ email: string; password: string }>;
-    responses: { 200: Json<Schema['Session']> } & ErrorResponses;
-  };
-  logout: {
-    parameters: NoParams;
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  logoutEverywhere: {
-    parameters: NoParams;
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  signup: {
-    parameters: NoParams;
-    requestBody: Json<{ email: string; password: string }>;
-    responses: { 202: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  verify: {
-    parameters: NoParams;
-    requestBody: Json<{ token: string }>;
-    responses: { 200: Json<object> } & ErrorResponses;
-  };
-  getInvite: {
-    parameters: { path: { token: string } };
-    responses: {
-      200: Json<{ email: string; accountName: string; role: Schema['Role'] }>;
-    } & ErrorResponses;
-  };
-  acceptInvite: {
-    parameters: NoParams;
-    requestBody: Json<{ token: string; password: string }>;
-    responses: { 200: Json<Schema['Session']> } & ErrorResponses;
-  };
-  requestReset: {
-    parameters: NoParams;
-    requestBody: Json<{ email: string }>;
-    responses: { 202: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  reset: {
-    parameters: NoParams;
-    requestBody: Json<{ token: string; password: string }>;
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  changePassword: {
-    parameters: NoParams;
-    requestBody: Json<{ currentPassword: string; newPassword: string }>;
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  listMembers: {
-    parameters: AccountPath;
-    responses: {
-      200: Json<{ members: Schema['Member'][]; invites: Schema['Invite'][] }>;
-    } & ErrorResponses;
-  };
-  createInvite: {
-    parameters: AccountPath;
-    requestBody: Json<{ email: string; role: Schema['Role'] }>;
-    responses: { 201: Json<{ invite: Schema['Invite']; inviteUrl?: string }> } & ErrorResponses;
-  };
-  deleteInvite: {
-    parameters: { path: { accountId: string; inviteId: string } };
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  updateMember: {
-    parameters: { path: { accountId: string; userId: string } };
-    requestBody: Json<{ role: Schema['Role'] }>;
-    responses: { 200: Json<object> } & ErrorResponses;
-  };
-  removeMember: {
-    parameters: { path: { accountId: string; userId: string } };
-    responses: { 204: { headers: { [name: string]: unknown }; content?: never } } & ErrorResponses;
-  };
-  listKeys: {
-    parameters: AccountPath;
-    responses: { 200: Json<{ keys: Schema['Key'][] }> } & ErrorResponses;
-  };
-  createKey: {
-    parameters: AccountPath;
-    requestBody: Json<{
-      name: string;
-      type: Schema['Key']['type'];
-      billing: Schema['Key']['billing'];
-      overflow: boolean;
-      spendLimitUsd?: string;
-      spendLimitPeriod?: Schema['LimitPeriod'];
-      ipAllowlist?: string[];
-    }>;
-    responses: { 201: Json<Schema['KeySecret']> } & ErrorResponses;
-  };
-  updateKey: {
-    parameters: KeyPath;
-    requestBody: Json<{
-      name?: string;
-      ipAllowlist?: string[];
-      spendLimitUsd?: string | null;
-      spendLimitPeriod?: Schema['LimitPeriod'];
-    }>;
-    responses: { 200: Json<{ key: Schema['Key'] }> } & ErrorResponses;
-  };
-  rotateKey: {
-    parameters: KeyPath;
-    requestBody: Json<{ graceSeconds?: number }>;
-    responses: { 200: Json<Schema['KeySecret']> } & ErrorResponses;
-  };
-  revokeKey: {
-    parameters: KeyPath;
-    responses: { 200: Json<{ key: Schema['Key'] }> } & ErrorResponses;
-  };
-  listAudit: {
-    parameters: AccountPath;
-    responses: { 200: Json<{ events: Schema['AuditEvent'][] }> } & ErrorResponses;
-  };
-}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

@@ -74,18 +74,20 @@ export function AppShell() {
         Skip to content
       </a>
       <aside className="sidebar">
-        <Brand />
-        <nav aria-label="Main" className="nav">
-          <ul className="nav-list">
-            {NAV.filter((item) => item.visible(current)).map((item) => (
-              <li key={item.to}>
-                <NavLink to={item.to} className="nav-link">
-                  {item.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <div className="sidebar-inner">
+          <Brand />
+          <nav aria-label="Main" className="nav">
+            <ul className="nav-list">
+              {NAV.filter((item) => item.visible(current)).map((item) => (
+                <li key={item.to}>
+                  <NavLink to={item.to} className="nav-link">
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        </div>
       </aside>
       <div className="shell-main">
         <header className="topbar">
@@ -124,6 +126,18 @@ export function AppShell() {
           </div>
         </header>
         <main id="main" ref={main} tabIndex={-1} className="content">
+          {current?.accountStatus === 'suspended' && (
+            <p className="banner banner-danger">
+              <strong>This account is suspended.</strong> Its API keys are refused and nothing can be changed
+              here. Contact the operator of this service.
+            </p>
+          )}
+          {!user.emailVerified && (
+            <p className="banner banner-warning">
+              <strong>Verify your email address</strong> to create API keys: follow the link sent to{' '}
+              {user.email}.
+            </p>
+          )}
           <Outlet context={context} />
         </main>
       </div>

@@ -1,7 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type Schemas, unwrap } from '../../../lib/api-client';
+import { api, type paths, type ResponseBody, unwrap } from '../../../lib/api-client';
 
-export type AuditEvent = Schemas['AuditEvent'];
+export type AuditEvent = ResponseBody<
+  paths['/dashboard/api/accounts/{accountId}/audit']['get']
+>['events'][number];
 
 export function useAuditEvents(accountId: string) {
   return useQuery({

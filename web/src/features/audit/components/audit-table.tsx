@@ -1,4 +1,4 @@
-import { formatDateTime } from '../../../utils/format';
+import { formatDateTime, formatUsd } from '../../../utils/format';
 import type { AuditEvent } from '../api/audit';
 
 /** "key.rotated" reads as "Key rotated"; unknown actions still read sensibly. */
@@ -8,7 +8,8 @@ function actionLabel(action: string): string {
 }
 
 function actor(event: AuditEvent): string {
-  return 'email' in event.actor ? event.actor.email : 'Operator (command line)';
+  if (!('userId' in event.actor)) return 'Operator (command line)';
+  return event.actor.email ?? 'A former user';
 }
 
 function detailText(value: unknown): string {
@@ -26,7 +27,7 @@ function Details({ details }: { details: AuditEvent['details'] }) {
       {entries.map(([name, value]) => (
         <div key={name} className="details-row">
           <dt>{name}</dt>
-          <dd>{detailText(value)}</dd>
+          <dd>{/Usd$/.test(name) && typeof value === 'string' ? formatUsd(value) : detailText(value)}</dd>
         </div>
       ))}
     </dl>

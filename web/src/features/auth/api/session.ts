@@ -1,8 +1,8 @@
 import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, api, type Schemas, setCsrfToken, unwrap } from '../../../lib/api-client';
+import { ApiError, api, type paths, type ResponseBody, setCsrfToken, unwrap } from '../../../lib/api-client';
 
-export type Session = Schemas['Session'];
-export type Membership = Schemas['Membership'];
+export type Session = ResponseBody<paths['/dashboard/api/session']['get']>;
+export type Membership = Session['memberships'][number];
 
 export const SESSION_QUERY_KEY = ['session'] as const;
 
@@ -28,7 +28,8 @@ export function useSession() {
 /** After sign-in or sign-out: the new session replaces every cached answer of the old one. */
 export function adoptSession(queryClient: QueryClient, session: Session | null): void {
   setCsrfToken(session?.csrfToken);
-  queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_QUERY_KEY[0] });
+  // Account data belongs to the old session; the page being shown (an invite, say) keeps its own.
+  queryClient.removeQueries({ queryKey: ['accounts'] });
   queryClient.setQueryData(SESSION_QUERY_KEY, session);
 }
 
@@ -64,6 +65,9 @@ export function useVerifyEmail() {
 
 export function useInvite(token: string) {
   return useQuery({
+    // A one-time link: read it once, and never again after it has been used.
+    staleTime: Number.POSITIVE_INFINITY,
+    retry: false,
     queryKey: ['invite', token],
     queryFn: () => unwrap(api.GET('/dashboard/api/auth/invite/{token}', { params: { path: { token } } })),
   });

@@ -2,10 +2,9 @@ import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { FormError } from '../../../components/form-error';
 import { ErrorState, LoadingState } from '../../../components/states';
-import { isApiError } from '../../../lib/api-client';
 import { useAcceptInvite, useInvite } from '../api/session';
 import { NewPasswordFields } from './new-password-fields';
-import { fieldError, formError } from './password-rules';
+import { fieldError, formError, isDeadLink } from './password-rules';
 
 const ROLE_NAMES: Record<string, string> = {
   owner: 'an owner',
@@ -23,7 +22,7 @@ export function AcceptInviteForm({ token, onAccepted }: { token: string; onAccep
 
   if (invite.isPending) return <LoadingState label="Opening your invite…" />;
   if (invite.isError) {
-    if (isApiError(invite.error, 'not_found'))
+    if (isDeadLink(invite.error))
       return (
         <div className="notice notice-info" role="status">
           <p className="notice-title">This link has expired or was already used</p>

@@ -14,3 +14,8 @@ export function formError(error: unknown, fields: readonly string[]): unknown {
   if (error instanceof ApiError && error.field && fields.includes(error.field)) return null;
   return error;
 }
+
+/** A one-time link (invite, reset, verification) that expired, was used, or never existed. */
+export function isDeadLink(error: unknown): boolean {
+  return error instanceof ApiError && (error.code === 'invalid_link' || error.code === 'not_found');
+}

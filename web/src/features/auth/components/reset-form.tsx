@@ -1,10 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { FormError } from '../../../components/form-error';
-import { isApiError } from '../../../lib/api-client';
 import { useResetPassword } from '../api/session';
 import { NewPasswordFields } from './new-password-fields';
-import { fieldError, formError } from './password-rules';
+import { fieldError, formError, isDeadLink } from './password-rules';
 
 export function ResetForm({ token }: { token: string }) {
   const reset = useResetPassword();
@@ -29,7 +28,7 @@ export function ResetForm({ token }: { token: string }) {
         </p>
       </div>
     );
-  if (isApiError(reset.error, 'not_found'))
+  if (isDeadLink(reset.error))
     return (
       <div className="notice notice-info" role="alert">
         <p className="notice-title">This link has expired or was already used</p>

@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { FormError } from '../../../components/form-error';
-import { isApiError } from '../../../lib/api-client';
 import { useVerifyEmail } from '../api/session';
+import { isDeadLink } from './password-rules';
 
 /**
  * Verification waits for a click: mail scanners that open links must not use up the token, and a
@@ -19,7 +19,7 @@ export function VerifyEmail({ token }: { token: string }) {
         </p>
       </div>
     );
-  if (isApiError(verify.error, 'not_found'))
+  if (isDeadLink(verify.error))
     return (
       <div className="notice notice-info" role="alert">
         <p className="notice-title">This link has expired or was already used</p>

@@ -1,26 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, type Schemas, unwrap } from '../../../lib/api-client';
+import { api, type paths, type RequestBody, type ResponseBody, unwrap } from '../../../lib/api-client';
 
-export type ApiKey = Schemas['Key'];
-export type KeySecret = Schemas['KeySecret'];
-export type LimitPeriod = Schemas['LimitPeriod'];
+type KeysPath = paths['/dashboard/api/accounts/{accountId}/keys'];
+type KeyPath = paths['/dashboard/api/accounts/{accountId}/keys/{keyId}'];
 
-export interface NewKey {
-  name: string;
-  type: ApiKey['type'];
-  billing: ApiKey['billing'];
-  overflow: boolean;
-  spendLimitUsd?: string;
-  spendLimitPeriod?: LimitPeriod;
-  ipAllowlist?: string[];
-}
-
-export interface KeyChange {
-  name?: string;
-  ipAllowlist?: string[];
-  spendLimitUsd?: string | null;
-  spendLimitPeriod?: LimitPeriod;
-}
+export type ApiKey = ResponseBody<KeysPath['get']>['keys'][number];
+export type KeySecret = ResponseBody<KeysPath['post'], 201>;
+export type LimitPeriod = ApiKey['spendPeriod'];
+export type NewKey = RequestBody<KeysPath['post']>;
+export type KeyChange = RequestBody<KeyPath['patch']>;
 
 const keysKey = (accountId: string) => ['accounts', accountId, 'keys'] as const;
 

@@ -19,6 +19,36 @@ function serverFieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError && error.field === field ? error.message : undefined;
 }
 
+/** Same amount of micro-dollars: "2.5" and "2.500000" are one limit. */
+function sameUsd(a: string, b: string): boolean {
+  const micros = (usd: string) => {
+    const [whole = '0', fraction = ''] = usd.split('.');
+    return `${BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0')}`;
+  };
+  return micros(a) === micros(b);
+}
+
+/** Only what the form changed, so that the audit trail records real changes and nothing else. */
+function changes(
+  key: ApiKey,
+  name: string,
+  ips: string[],
+  usd: string | undefined,
+  period: LimitPeriod,
+): KeyChange {
+  const change: KeyChange = {};
+  if (name !== key.name) change.name = name;
+  if (ips.join('\n') !== key.ipAllowlist.join('\n')) change.ipAllowlist = ips;
+  const limit = key.spendLimit;
+  if (usd && !(limit && sameUsd(usd, limit.usd) && limit.period === period)) {
+    change.spendLimitUsd = usd;
+    change.spendLimitPeriod = period;
+  } else if (!usd && limit) {
+    change.spendLimitUsd = null;
+  }
+  return change;
+}
+
 export function EditKeyDialog({ accountId, apiKey, onClose, onSaved }: EditKeyDialogProps) {
   return (
     <Dialog
@@ -47,13 +77,8 @@ function EditForm({ accountId, apiKey, onClose, onSaved }: EditKeyDialogProps & 
     event.preventDefault();
     setChecked(true);
     if (name.trim() === '' || limitCheck.error) return;
-    const change: KeyChange = { name: name.trim(), ipAllowlist: parseAllowlist(allowlist) };
-    if (limitCheck.usd) {
-      change.spendLimitUsd = limitCheck.usd;
-      change.spendLimitPeriod = period;
-    } else if (apiKey.spendLimit) {
-      change.spendLimitUsd = null;
-    }
+    const change = changes(apiKey, name.trim(), parseAllowlist(allowlist), limitCheck.usd, period);
+    if (Object.keys(change).length === 0) return onSaved(apiKey);
     update.mutate({ keyId: apiKey.id, change }, { onSuccess: (result) => onSaved(result.key) });
   }
 

@@ -16,6 +16,11 @@ function billingText(key: ApiKey): string {
   return key.overflow ? `${pool}, then prepaid` : pool;
 }
 
+function createdBy(key: ApiKey): string {
+  if (!key.createdBy) return 'by an operator';
+  return key.createdBy.email ? `by ${key.createdBy.email}` : 'by a former user';
+}
+
 function LastUsed({ apiKey }: { apiKey: ApiKey }) {
   if (!apiKey.lastUsedAt) return <span className="muted">Never</span>;
   return (
@@ -32,9 +37,13 @@ function Spend({ apiKey }: { apiKey: ApiKey }) {
   return (
     <span className="stack">
       <span className="numeric">{formatUsd(apiKey.spendThisPeriodUsd)}</span>
-      {apiKey.spendLimit && (
+      {apiKey.spendLimit ? (
         <span className="muted small">
           of {formatUsd(apiKey.spendLimit.usd)} {formatPeriod(apiKey.spendLimit.period)}
+        </span>
+      ) : (
+        <span className="muted small">
+          {apiKey.spendPeriod === 'lifetime' ? 'in total' : `this ${apiKey.spendPeriod}`}
         </span>
       )}
     </span>
@@ -92,9 +101,7 @@ export function KeysTable({ keys, canManage, onAction }: KeysTableProps) {
                   <time dateTime={key.createdAt} title={formatDateTime(key.createdAt)}>
                     {formatDate(key.createdAt)}
                   </time>
-                  <span className="muted small">
-                    {key.createdBy ? `by ${key.createdBy.email}` : 'by an operator'}
-                  </span>
+                  <span className="muted small">{createdBy(key)}</span>
                 </span>
               </td>
               <td data-label="Last used">

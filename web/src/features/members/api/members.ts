@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, type Schemas, unwrap } from '../../../lib/api-client';
+import { api, type paths, type ResponseBody, unwrap } from '../../../lib/api-client';
 
-export type Member = Schemas['Member'];
-export type Invite = Schemas['Invite'];
-export type Role = Schemas['Role'];
+type MemberList = ResponseBody<paths['/dashboard/api/accounts/{accountId}/members']['get']>;
+export type Member = MemberList['members'][number];
+export type Invite = MemberList['invites'][number];
+export type Role = Member['role'];
 
 const membersKey = (accountId: string) => ['accounts', accountId, 'members'] as const;
 
