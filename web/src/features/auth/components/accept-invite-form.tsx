@@ -47,7 +47,7 @@ export function AcceptInviteForm({ token, onAccepted }: { token: string; onAccep
     <form className="form" onSubmit={submit} noValidate>
       <p className="form-intro">
         You are joining <strong>{accountName}</strong> as {ROLE_NAMES[role] ?? role}. Choose a password for{' '}
-        <strong>{email}</strong>.
+        <strong>{email}</strong>. If you already have a password here, enter that one.
       </p>
       <input type="email" name="email" autoComplete="username" value={email} readOnly hidden />
       <NewPasswordFields

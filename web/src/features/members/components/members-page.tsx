@@ -21,6 +21,8 @@ interface MembersPageProps {
   accountId: string;
   role: Role;
   userId: string;
+  /** After leaving the account: the session's memberships have changed. */
+  onLeft: () => void;
 }
 
 type Pending =
@@ -29,7 +31,7 @@ type Pending =
   | { kind: 'cancel'; invite: Invite }
   | null;
 
-export function MembersPage({ accountId, role, userId }: MembersPageProps) {
+export function MembersPage({ accountId, role, userId, onLeft }: MembersPageProps) {
   const members = useMembers(accountId);
   const changeRole = useChangeRole(accountId);
   const remove = useRemoveMember(accountId);
@@ -39,6 +41,7 @@ export function MembersPage({ accountId, role, userId }: MembersPageProps) {
   const [notice, setNotice] = useState('');
 
   const canInvite = atLeast(role, 'admin');
+  const leaving = pending?.kind === 'remove' && pending.member.userId === userId;
   // Admins manage everyone but owners, and cannot make anyone an owner.
   const assignableRoles = role === 'owner' ? ROLES : ROLES.filter((r) => r !== 'owner');
   const canManage = (member: Member) => role === 'owner' || (role === 'admin' && member.role !== 'owner');
@@ -62,7 +65,9 @@ export function MembersPage({ accountId, role, userId }: MembersPageProps) {
         { onSuccess: done(`${pending.member.email} is now ${ROLE_LABELS[pending.role].toLowerCase()}.`) },
       );
     if (pending.kind === 'remove')
-      remove.mutate(pending.member.userId, { onSuccess: done(`${pending.member.email} was removed.`) });
+      remove.mutate(pending.member.userId, {
+        onSuccess: pending.member.userId === userId ? onLeft : done(`${pending.member.email} was removed.`),
+      });
     if (pending.kind === 'cancel')
       cancel.mutate(pending.invite.id, {
         onSuccess: done(`The invite for ${pending.invite.email} is cancelled.`),
@@ -123,26 +128,24 @@ export function MembersPage({ accountId, role, userId }: MembersPageProps) {
           onRemove={(member) => setPending({ kind: 'remove', member })}
         />
       </section>
-      <section className="section" aria-labelledby="invites-heading">
-        <h2 id="invites-heading" className="section-title">
-          Pending invites <span className="count">{invites.length}</span>
-        </h2>
-        {invites.length === 0 ? (
-          <EmptyState title="No pending invites">
-            <p>
-              {canInvite
-                ? 'Invite a teammate above; they choose their own password from the link.'
-                : 'Invites that owners and admins send appear here until they are accepted.'}
-            </p>
-          </EmptyState>
-        ) : (
-          <InvitesTable
-            invites={invites}
-            canCancel={canInvite}
-            onCancel={(invite) => setPending({ kind: 'cancel', invite })}
-          />
-        )}
-      </section>
+      {canInvite && (
+        <section className="section" aria-labelledby="invites-heading">
+          <h2 id="invites-heading" className="section-title">
+            Pending invites <span className="count">{invites.length}</span>
+          </h2>
+          {invites.length === 0 ? (
+            <EmptyState title="No pending invites">
+              <p>Invite a teammate above; they choose their own password from the link.</p>
+            </EmptyState>
+          ) : (
+            <InvitesTable
+              invites={invites}
+              canCancel
+              onCancel={(invite) => setPending({ kind: 'cancel', invite })}
+            />
+          )}
+        </section>
+      )}
       <InviteLinkDialog
         invite={created?.invite ?? null}
         inviteUrl={created?.url}
@@ -166,20 +169,26 @@ export function MembersPage({ accountId, role, userId }: MembersPageProps) {
       </ConfirmDialog>
       <ConfirmDialog
         open={pending?.kind === 'remove'}
-        title="Remove member?"
-        confirmLabel="Remove member"
+        title={leaving ? 'Leave this account?' : 'Remove member?'}
+        confirmLabel={leaving ? 'Leave account' : 'Remove member'}
         danger
         pending={remove.isPending}
         error={remove.error}
         onConfirm={confirm}
         onClose={closePending}
       >
-        {pending?.kind === 'remove' && (
-          <p>
-            {pending.member.email} loses access to this account at once and is signed out of it. Keys they
-            created keep working until someone revokes them.
-          </p>
-        )}
+        {pending?.kind === 'remove' &&
+          (leaving ? (
+            <p>
+              You lose access to this account at once. Keys you created keep working until someone revokes
+              them.
+            </p>
+          ) : (
+            <p>
+              {pending.member.email} loses access to this account at once and is signed out. Keys they created
+              keep working until someone revokes them.
+            </p>
+          ))}
       </ConfirmDialog>
       <ConfirmDialog
         open={pending?.kind === 'cancel'}

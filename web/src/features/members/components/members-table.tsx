@@ -69,6 +69,15 @@ export function MembersTable(props: MembersTableProps) {
                       Remove<span className="visually-hidden"> {member.email}</span>
                     </button>
                   )}
+                  {member.userId === userId && (
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-sm btn-danger-text"
+                      onClick={() => onRemove(member)}
+                    >
+                      Leave account
+                    </button>
+                  )}
                 </td>
               </tr>
             );
