@@ -48,7 +48,8 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
   function client(apiKey: string, localAddress?: string): OpenAI {
     if (!localAddress) return new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey, maxRetries: 0 });
     // All of 127.0.0.0/8 is loopback: a socket bound to 127.0.0.2 reaches the server from another address.
-    const dispatcher = new Agent({ connect: { localAddress } });
+    // undici reads localAddress at the top level of the Agent's options, not inside `connect`.
+    const dispatcher = new Agent({ localAddress });
     return new OpenAI({
       baseURL: `${server.baseUrl}/v1`,
       apiKey,
@@ -179,7 +180,10 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     await dialog.getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
     // Only a pending invite remains: the link itself is never shown again.
-    await page.getByRole('table', { name: 'Pending invites' }).getByText(VIEWER.email).waitFor();
+    await page
+      .getByRole('table', { name: 'Pending invites' })
+      .getByRole('rowheader', { name: VIEWER.email })
+      .waitFor();
     expect(await page.content()).not.toContain(inviteUrl);
   }, 180_000);
 
@@ -219,11 +223,17 @@ describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
     const completion = await chat(secret);
     expect(completion.choices[0]?.message.content).toBeTruthy();
 
-    await page.reload();
+    // Key use is written in batches about once a second: reload until the list shows it.
     const row = page.getByRole('row', { name: /Production backend/ });
     await expect
-      .poll(async () => (await row.textContent()) ?? '', { timeout: 15_000 })
-      .toContain('127.0.0.1');
+      .poll(
+        async () => {
+          await page.reload();
+          return (await row.textContent()) ?? '';
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toContain('from 127.0.0.1');
   }, 180_000);
 
   it('5. a rotated key: the old secret works during the grace period and gets 401 after it', async () => {

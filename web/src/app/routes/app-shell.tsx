@@ -1,5 +1,5 @@
-import { useEffect, useRef } from 'react';
-import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { useEffect, useRef, useState } from 'react';
+import { Navigate, NavLink, Outlet, useLocation } from 'react-router';
 import { ErrorState, LoadingState } from '../../components/states';
 import { type Membership, useLogout, useSession } from '../../features/auth';
 import { atLeast } from '../../utils/roles';
@@ -48,8 +48,9 @@ function useFocusOnNavigate() {
 export function AppShell() {
   const session = useSession();
   const location = useLocation();
-  const navigate = useNavigate();
   const logout = useLogout();
+  // Signing out lands on a plain sign-in page; an expired session remembers where the user was.
+  const [signingOut, setSigningOut] = useState(false);
   const main = useFocusOnNavigate();
   const { current, choose } = useCurrentAccount(session.data?.memberships ?? []);
 
@@ -61,7 +62,8 @@ export function AppShell() {
       </main>
     );
   if (!session.data) {
-    const next = location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname)}`;
+    const next =
+      signingOut || location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname)}`;
     return <Navigate to={`/login${next}`} replace />;
   }
 
@@ -119,7 +121,10 @@ export function AppShell() {
               type="button"
               className="btn btn-ghost btn-sm"
               disabled={logout.isPending}
-              onClick={() => logout.mutate(undefined, { onSettled: () => navigate('/login') })}
+              onClick={() => {
+                setSigningOut(true);
+                logout.mutate();
+              }}
             >
               Sign out
             </button>
