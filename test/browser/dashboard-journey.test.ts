@@ -12,14 +12,8 @@ import { accessibilityViolations, screenshots, watchConsole } from './support/pa
  * grace period, restricts it to an address, revokes it; then the viewer joins and can change nothing.
  */
 
-// Cheap password hashing: the same code path as production, at a cost a busy test machine can afford.
-const DASHBOARD_YAML = `
-dashboard:
-  signup: invite
-  password_hashing:
-    memory_kib: 1024
-    iterations: 1
-`;
+// Invites only, as by default (the harness already makes password hashing cheap for tests).
+const DASHBOARD_YAML = '  signup: invite';
 
 const OWNER = { email: 'ada@example.com', password: 'correct-horse-battery' };
 const VIEWER = { email: 'grace@example.com', password: 'staple-lantern-orbit' };

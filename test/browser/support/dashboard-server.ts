@@ -46,6 +46,7 @@ function run(child: ChildProcess, label: string): Promise<string> {
   });
 }
 
+/** `dashboardYaml`: lines for the configuration's `dashboard:` block, indented by two spaces. */
 export async function startDashboardServer(dashboardYaml: string): Promise<DashboardServer> {
   if (!existsSync(WEB_INDEX))
     throw new Error(`${WEB_INDEX} is missing: run \`npm run build\` before the browser tests`);
@@ -53,9 +54,14 @@ export async function startDashboardServer(dashboardYaml: string): Promise<Dashb
   const upstream = await startFakeUpstream();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const yaml = configYaml(upstream.url, '', 'openai-compatible', dashboardYaml).replace(
-    /^server:\n/m,
-    `server:\n  public_url: ${baseUrl}\n`,
+  const yaml = configYaml(
+    upstream.url,
+    '',
+    'openai-compatible',
+    '',
+    '',
+    dashboardYaml,
+    `  public_url: ${baseUrl}`,
   );
   writeFileSync(path.join(dir, 'tollgate.yaml'), yaml);
   const env: NodeJS.ProcessEnv = {
