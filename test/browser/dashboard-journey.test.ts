@@ -23,6 +23,8 @@ const MODEL = 'deepseek/deepseek-v4-flash';
 const GRACE_SECONDS = 8;
 
 const skipNote = chromiumMissing ? ` (skipped: ${chromiumAdvice})` : '';
+// The default reporter shows a skipped file without its titles: say why where it will be read.
+if (chromiumMissing) console.warn(`Browser tests skipped: ${chromiumAdvice}`);
 
 describe.skipIf(chromiumMissing)(`The dashboard in Chromium${skipNote}`, () => {
   let server: DashboardServer;
