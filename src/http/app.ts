@@ -32,10 +32,17 @@ export interface AppOptions {
   readonly dashboard?: FastifyPluginAsync;
 }
 
-/** Only the path is ever logged: a query string may carry a key that a careless client put there. */
+/** A one-time link's token in a path (the dashboard's /invite/…, /reset/…, /verify/… pages and API). */
+const LINK_TOKEN = /^((?:\/dashboard\/api\/auth)?\/(?:invite|reset|verify))\/[^/]+/;
+
+/**
+ * Only the path is ever logged: a query string may carry a key that a careless client put there,
+ * and a one-time link's token is cut from the path.
+ */
 function pathOnly(url: string): string {
   const at = url.indexOf('?');
-  return at === -1 ? url : url.slice(0, at);
+  const path = at === -1 ? url : url.slice(0, at);
+  return path.replace(LINK_TOKEN, '$1/[redacted]');
 }
 
 /**
