@@ -3,6 +3,7 @@ import type { IpAllowlists, IpMatcher } from '../ports/keys.js';
 
 /** At most this many entries a key: the check runs on every request of the key. */
 const MAX_ENTRIES = 100;
+const MAX_REMEMBERED = 1_024;
 
 function parseEntry(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const [address = '', prefixText, extra] = entry.trim().split('/');
@@ -38,11 +39,20 @@ export const blockListAllowlists: IpAllowlists = {
       if (!parsed) continue;
       list.addSubnet(parsed.address, parsed.prefix, parsed.family);
     }
+    // A check through BlockList costs about 1.6 µs (a native call per address); a key is used from few
+    // addresses, so each answer is remembered, up to a bound that a scan of addresses cannot pass.
+    const answers = new Map<string, boolean>();
     return {
-      // BlockList matches IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) against IPv4 rules itself.
       allows: (ip) => {
-        const family = isIP(ip);
-        return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+        let allowed = answers.get(ip);
+        if (allowed === undefined) {
+          const family = isIP(ip);
+          // BlockList matches IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) against IPv4 rules itself.
+          allowed = family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+          if (answers.size >= MAX_REMEMBERED) answers.clear();
+          answers.set(ip, allowed);
+        }
+        return allowed;
       },
     };
   },
