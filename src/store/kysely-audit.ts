@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Actor, AuditDetail, AuditEntry, AuditEvent, AuditLog } from '../ports/audit.js';
 import type { Database } from './tables.js';
 
@@ -35,7 +35,8 @@ export class KyselyAuditLog implements AuditLog {
       .select('u.email as actor_email')
       .where('e.account_id', '=', accountId)
       .orderBy('e.at', 'desc')
-      .orderBy('e.id', 'desc')
+      // Events of the same millisecond in the order they were written (ids order only by time).
+      .orderBy(sql`e.rowid`, 'desc')
       .limit(limit)
       .execute();
     return rows.map((row) => {
