@@ -3,6 +3,7 @@ import type { KeyType } from '../domain/api-key.js';
 import type { KeyBilling, KeySpending, KeySpendLimit } from '../domain/key-spending.js';
 import { formatUsd, parseUsd } from '../domain/money.js';
 import { LIMIT_PERIODS, type LimitPeriod } from '../domain/periods.js';
+import { blockListAllowlists } from '../net/ip-allowlist.js';
 import type { ApiKeyRecord } from '../ports/keys.js';
 import type { SpendingChange } from '../services/api-keys.js';
 import { type GlobalOptions, withServices } from './context.js';
@@ -88,7 +89,24 @@ function keyJson(record: ApiKeyRecord) {
     last_used_at: record.lastUsedAt === null ? null : formatTime(record.lastUsedAt),
     last_used_ip: record.lastUsedIp,
     revoked_at: record.revokedAt === null ? null : formatTime(record.revokedAt),
+    ip_allowlist: [...record.ipAllowlist],
+    rotated_at: record.rotatedAt === null ? null : formatTime(record.rotatedAt),
   };
+}
+
+/** `--ip-allow 203.0.113.0/24,2001:db8::/32`; `none` (update only) allows every address again. */
+function parseAllowlist(text: string | undefined, allowNone: boolean): string[] | undefined {
+  if (text === undefined) return undefined;
+  if (allowNone && text === 'none') return [];
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0)
+    throw new UsageError('--ip-allow: give addresses or CIDR ranges separated by commas');
+  const parsed = blockListAllowlists.parse(entries);
+  if (!parsed.ok) throw new UsageError(`--ip-allow: ${parsed.error}`);
+  return parsed.value;
 }
 
 export function registerKeyCommands(program: Command, globals: () => GlobalOptions): void {
@@ -107,6 +125,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .option('--overflow', 'spend prepaid credit once the subscription budget or Pro chat quota is used up')
     .option('--limit-usd <amount>', "a cap on the key's own spend, such as 10.00")
     .option('--limit-period <period>', 'lifetime, day, week or month (UTC calendar periods)')
+    .option('--ip-allow <list>', 'only these addresses or CIDR ranges may use it, separated by commas')
     .action(
       async (
         accountId: string,
@@ -117,6 +136,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
           overflow?: boolean;
           limitUsd?: string;
           limitPeriod?: string;
+          ipAllow?: string;
         },
       ) => {
         const type = TYPES[options.type];
@@ -126,8 +146,9 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
           overflow: options.overflow === true,
           limit: parseLimit(options.limitUsd, options.limitPeriod, false) ?? undefined,
         };
+        const ipAllowlist = parseAllowlist(options.ipAllow, false) ?? [];
         const result = await withServices(globals(), (s) =>
-          s.keys().create(accountId, options.name, type, spending),
+          s.keys().create(accountId, options.name, type, spending, { ipAllowlist }),
         );
         if (!result.ok) throw new UsageError(result.error);
         const { record, key } = result.value;
@@ -153,20 +174,38 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .option('--billing <mode>', 'inference keys: prepaid or subscription')
     .option('--limit-usd <amount>', "a cap on the key's own spend, or none to remove it")
     .option('--limit-period <period>', 'lifetime, day, week or month (UTC calendar periods)')
+    .option(
+      '--ip-allow <list>',
+      'addresses or CIDR ranges separated by commas, or none to allow every address',
+    )
     .action(
       async (
         keyId: string,
-        options: { overflow?: string; billing?: string; limitUsd?: string; limitPeriod?: string },
+        options: {
+          overflow?: string;
+          billing?: string;
+          limitUsd?: string;
+          limitPeriod?: string;
+          ipAllow?: string;
+        },
       ) => {
         const limit = parseLimit(options.limitUsd, options.limitPeriod, true);
+        const ipAllowlist = parseAllowlist(options.ipAllow, true);
         const change: SpendingChange = {
           ...(options.overflow === undefined ? {} : { overflow: parseOnOff(options.overflow) }),
           ...(options.billing === undefined ? {} : { billing: parseBilling(options.billing) }),
           ...(limit === undefined ? {} : { limit }),
         };
-        if (Object.keys(change).length === 0)
-          throw new UsageError('nothing to change: give --overflow, --billing or --limit-usd');
-        const result = await withServices(globals(), (s) => s.keys().updateSpending(keyId, change));
+        if (Object.keys(change).length === 0 && ipAllowlist === undefined)
+          throw new UsageError('nothing to change: give --overflow, --billing, --limit-usd or --ip-allow');
+        const result = await withServices(globals(), async (s) => {
+          // The list is valid (checked above), so the spending change, which may be refused, goes first.
+          if (Object.keys(change).length > 0) {
+            const updated = await s.keys().updateSpending(keyId, change);
+            if (!updated.ok || ipAllowlist === undefined) return updated;
+          }
+          return s.keys().updateDetails(keyId, { ipAllowlist: ipAllowlist ?? [] });
+        });
         if (!result.ok) throw new UsageError(result.error);
         print(globals().json, keyJson(result.value), () => `${keyId}: ${describeSpending(result.value)}`);
       },

@@ -217,4 +217,30 @@ describe('tollgate keys rotate', () => {
       ['key.created', { operator: 'cli' }],
     ]);
   });
+
+  it('limits a key to an IP allow-list from the command line, and lifts it', async () => {
+    const created = await s.cliJson<{ id: string; key: string; ip_allowlist: string[] }>([
+      'keys',
+      'create',
+      accountId,
+      '--name',
+      'office only',
+      '--ip-allow',
+      '10.0.0.0/8, 192.0.2.7',
+    ]);
+    expect(created.ip_allowlist).toEqual(['10.0.0.0/8', '192.0.2.7']);
+    expect(await models(created.key)).toEqual({ status: 403, code: 'ip_not_allowed' });
+    const lifted = await s.cliJson<{ ip_allowlist: string[] }>([
+      'keys',
+      'update',
+      created.id,
+      '--ip-allow',
+      'none',
+    ]);
+    expect(lifted.ip_allowlist).toEqual([]);
+    expect((await models(created.key)).status).toBe(200);
+    const bad = await s.cli(['keys', 'update', created.id, '--ip-allow', 'office.example.com']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('office.example.com');
+  });
 });
