@@ -119,6 +119,31 @@ describe('signing in', () => {
   });
 });
 
+describe('rate limits on the pre-session routes', () => {
+  it('limits sign-in attempts per client address with @fastify/rate-limit, counted in the database', async () => {
+    const from = new DashboardClient(h.tollgate.app, { remoteAddress: '198.51.100.77' });
+    for (let i = 0; i < 60; i++)
+      expect((await from.login(uniqueEmail('spray'), 'wrong password')).statusCode).toBe(401);
+    const limited = await from.login(uniqueEmail('spray'), 'wrong password');
+    expect(limited.statusCode).toBe(429);
+    expect(errorCode(limited)).toBe('too_many_attempts');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    const db = new SqliteDatabase(h.databaseFile, { readonly: true });
+    try {
+      const row = db
+        .prepare(
+          "SELECT count FROM rate_limits WHERE key = 'route:POST /dashboard/api/auth/login:198.51.100.77'",
+        )
+        .get();
+      expect(row).toEqual({ count: 61 });
+    } finally {
+      db.close();
+    }
+    const elsewhere = new DashboardClient(h.tollgate.app, { remoteAddress: '198.51.100.78' });
+    expect((await elsewhere.login(uniqueEmail('spray'), 'wrong password')).statusCode).toBe(401);
+  });
+});
+
 describe('CSRF', () => {
   it('refuses a state-changing request without the token, and with the token of another session', async () => {
     const a = await signedInMember(h, accountId, 'owner');
