@@ -450,7 +450,12 @@ describe('tollgate keys and how they spend', () => {
     });
 
     it.each([
-      ['no change at all', 'prepaid', [], 'nothing to change: give --overflow, --billing or --limit-usd'],
+      [
+        'no change at all',
+        'prepaid',
+        [],
+        'nothing to change: give --overflow, --billing, --limit-usd or --ip-allow',
+      ],
       [
         'overflow on a prepaid key',
         'prepaid',
