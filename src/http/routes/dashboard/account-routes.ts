@@ -169,12 +169,7 @@ export function accountRoutes(
       responses: { 201: revealedKey },
       handler: async ({ reply, params, body, session }) => {
         const limit = limitOf(body.spendLimitUsd, body.spendLimitPeriod);
-        if (limit === 'invalid')
-          return sendDashboardFailure(reply, {
-            code: 'invalid_request',
-            message: 'The spend limit must be more than 0.',
-            field: 'spendLimitUsd',
-          });
+        if (limit === 'invalid') return refuseInvalidLimit(reply);
         const input: NewKey = {
           name: body.name,
           type: body.type,
@@ -244,12 +239,7 @@ export function accountRoutes(
       responses: { 200: singleKey },
       handler: async ({ reply, params, body, session }) => {
         const limit = limitOf(body.spendLimitUsd, body.spendLimitPeriod);
-        if (limit === 'invalid')
-          return sendDashboardFailure(reply, {
-            code: 'invalid_request',
-            message: 'The spend limit must be more than 0.',
-            field: 'spendLimitUsd',
-          });
+        if (limit === 'invalid') return refuseInvalidLimit(reply);
         const change: KeyChange = {
           ...(body.name === undefined ? {} : { name: body.name }),
           ...(body.ipAllowlist === undefined ? {} : { ipAllowlist: body.ipAllowlist }),
@@ -287,6 +277,15 @@ export function accountRoutes(
 }
 
 /** undefined: unchanged; null: no limit; 'invalid': zero. */
+/** Creating and changing a key refuse a spend limit of zero or less the same way. */
+function refuseInvalidLimit(reply: Parameters<typeof sendDashboardFailure>[0]) {
+  return sendDashboardFailure(reply, {
+    code: 'invalid_request',
+    message: 'The spend limit must be more than 0.',
+    field: 'spendLimitUsd',
+  });
+}
+
 function limitOf(usd: string | null | undefined, period: 'lifetime' | 'day' | 'week' | 'month' | undefined) {
   if (usd === undefined) return undefined;
   if (usd === null) return null;
