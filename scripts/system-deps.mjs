@@ -4,15 +4,37 @@ import { spawnSync } from 'node:child_process';
 // the file that proves the program is there and the Debian package that provides it. As root on a
 // Debian machine, missing packages are installed with apt-get; otherwise this prints exactly what to
 // install and the tests that need it skip with the same message. It never fails the test run itself.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-/** What the suite needs beyond Node. A later suite adds its servers here (postgresql, redis-server). */
+/** Debian installs PostgreSQL's server programs under a directory named for its major version. */
+export function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((name) => /^\d+$/.test(name) && existsSync(`${root}/${name}/bin/initdb`))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? `${root}/${versions[0]}/bin` : undefined;
+}
+
+/** What the suite needs beyond Node. */
 export const SYSTEM_DEPENDENCIES = [
   {
     debianPackage: 'chromium',
     path: process.env.TOLLGATE_CHROMIUM_PATH || '/usr/bin/chromium',
     neededBy: 'the browser tests (test/browser)',
+  },
+  {
+    debianPackage: 'postgresql',
+    get path() {
+      return `${postgresBinDir() ?? '/usr/lib/postgresql/<version>/bin'}/initdb`;
+    },
+    neededBy: 'the PostgreSQL and several-instance tests (test/cluster, the store contract suite)',
+  },
+  {
+    debianPackage: 'redis-server',
+    path: '/usr/bin/redis-server',
+    neededBy: 'the Redis and several-instance tests (test/cluster)',
   },
 ];
 
