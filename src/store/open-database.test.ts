@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from './open-database.js';
 
@@ -27,6 +29,36 @@ describe('the database files', () => {
       await database.close();
     } finally {
       process.umask(umask);
+    }
+  });
+});
+
+describe('a transaction through Kysely', () => {
+  it('takes the write lock when it begins, so a write after its first read is never refused as busy', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tollgate-begin-'));
+    const file = path.join(dir, 'tollgate.db');
+    const database = await openSqlite(file);
+    // Another process (the server beside a CLI command), which does not wait for locks.
+    const other = new SqliteDatabase(file);
+    other.pragma('busy_timeout = 0');
+    const otherWrite = () =>
+      other.prepare("UPDATE accounts SET status = 'other' WHERE id = 'nobody'").run();
+    try {
+      let otherRefused = false;
+      await database.db.transaction().execute(async (trx) => {
+        await sql`SELECT COUNT(*) FROM accounts`.execute(trx);
+        try {
+          otherWrite();
+        } catch {
+          otherRefused = true;
+        }
+        await sql`UPDATE accounts SET status = 'mine' WHERE id = 'nobody'`.execute(trx);
+      });
+      expect(otherRefused).toBe(true);
+      expect(() => otherWrite()).not.toThrow();
+    } finally {
+      other.close();
+      await database.close();
     }
   });
 });

@@ -12,7 +12,12 @@ export function withStatementCache(database: BetterSqlite): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => database.close(),
-    prepare(sql: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      // Kysely opens a transaction with a plain BEGIN, which takes the write lock only at the first
+      // write. If the server commits between a transaction's first read and its first write (the
+      // CLI rotating a key while the server records that key's use), SQLite answers SQLITE_BUSY at
+      // once, without waiting for busy_timeout. BEGIN IMMEDIATE waits for the lock up front.
+      const sql = /^\s*begin\s*;?\s*$/i.test(text) ? 'BEGIN IMMEDIATE' : text;
       let statement = cache.get(sql);
       if (!statement) {
         // Queries built from varying input (IN lists) would grow the cache without bound.

@@ -198,6 +198,7 @@ describe('tollgate keys rotate', () => {
     expect(await models(rotated.key)).toEqual({ status: 401, code: 'api_key_revoked' });
     expect((await models(immediate.key)).status).toBe(200);
     const human = await s.cli(['keys', 'rotate', created.id, '--grace', '30m']);
+    expect(human.stderr).toBe('');
     expect(human.stdout).toContain('the old secret works until');
     expect(human.stdout).toContain('only time the new key is shown');
     const bad = await s.cli(['keys', 'rotate', created.id, '--grace', 'soon']);
