@@ -8,3 +8,5 @@ export const SYSTEM_DEPENDENCIES: readonly SystemDependency[];
 export function missingDependencies(dependencies?: readonly SystemDependency[]): SystemDependency[];
 export function installAdvice(dependency: SystemDependency): string;
 export function ensureSystemDependencies(): SystemDependency[];
+/** The newest `/usr/lib/postgresql/<version>/bin` with initdb in it, if any. */
+export function postgresBinDir(): string | undefined;
