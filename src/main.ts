@@ -16,6 +16,7 @@ import type { Ledger } from './ports/ledger.js';
 import { InMemoryMetrics } from './ports/metrics.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
+import { type RequestPathStores, requestPathStores } from './request-path-stores.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { Authenticator } from './services/authenticate.js';
@@ -30,17 +31,11 @@ import { DeploymentHealth } from './services/chat/routing.js';
 import { Embeddings } from './services/embeddings/embeddings.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
 import { SubscriptionService } from './services/subscriptions.js';
-import { DataVersionWatch } from './store/data-version-watch.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyAuditLog } from './store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from './store/kysely-keys.js';
 import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
-import { LedgerBatchWriter } from './store/ledger-batch.js';
-import { openSqlite } from './store/open-database.js';
-import { acquireServerLock } from './store/server-lock.js';
-import { refusedSettlementsPath, SettlementJournal } from './store/settlement-journal.js';
-import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
-import { SqliteLedger } from './store/sqlite-ledger.js';
+import { openDatabase } from './store/open-database.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
@@ -93,32 +88,20 @@ export async function createTollgate(
   const keySecret = requireKeySecret(env);
   const providerKeys = requireProviderKeys(config, env);
   const clock = overrides.clock ?? systemClock;
-  const database = await openSqlite(config.databasePath);
-  let releaseLock: () => void;
+  const database = await openDatabase(config.database);
+  const id = (prefix: string) => newId(prefix);
+  let stores: RequestPathStores;
   try {
-    releaseLock = acquireServerLock(config.databasePath);
+    stores = requestPathStores(config.database, database, id, {
+      error: (details, message) => app.log.error(details, message),
+    });
   } catch (error) {
     await database.close();
     throw error;
   }
-  // Only the holder of the server lock replays and writes the settlement journal.
-  let opened: ReturnType<typeof SettlementJournal.open> | undefined;
-  try {
-    if (config.databasePath !== ':memory:')
-      opened = SettlementJournal.open(config.databasePath, new LedgerBatchWriter(database.sqlite));
-  } catch (error) {
-    await database.close();
-    releaseLock();
-    throw error;
-  }
+  const { keyActivity, ledger } = stores;
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
-  const watch = new DataVersionWatch(database.sqlite);
-  const keyActivity = new SqliteKeyActivity(database.sqlite, watch, blockListAllowlists);
-  const id = (prefix: string) => newId(prefix);
-  const ledger = new SqliteLedger(database.sqlite, watch, id, opened?.journal, {
-    error: (details, message) => app.log.error(details, message),
-  });
   const undiciUpstreams = overrides.upstreams
     ? undefined
     : new UndiciUpstreams(config.providers, providerKeys);
@@ -237,11 +220,14 @@ export async function createTollgate(
   );
   uses.start();
   for (const deprecation of config.deprecations) app.log.warn({ config: config.sourcePath }, deprecation);
-  if (opened?.replayed)
-    app.log.warn({ batches: opened.replayed }, 'committed settlements the last run had only journaled');
-  if (opened?.refused)
+  if (stores.journal?.replayed)
+    app.log.warn(
+      { batches: stores.journal.replayed },
+      'committed settlements the last run had only journaled',
+    );
+  if (stores.journal?.refused)
     app.log.error(
-      { batches: opened.refused, file: refusedSettlementsPath(config.databasePath) },
+      { batches: stores.journal.refused, file: stores.journal.refusedFile },
       'the database refused settlements the last run had journaled: set aside in the refused settlements file',
     );
   return wire(
@@ -265,7 +251,7 @@ export async function createTollgate(
         ledger.close();
         await undiciUpstreams?.close();
         await database.close();
-        releaseLock();
+        stores.release();
         stdoutLog?.flushSync();
       },
     },

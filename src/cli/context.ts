@@ -5,6 +5,8 @@ import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
 import type { DashboardServices } from '../dashboard-services.js';
 import { blockListAllowlists } from '../net/ip-allowlist.js';
+import type { Ledger } from '../ports/ledger.js';
+import { postgresLedger } from '../request-path-stores.js';
 import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
 import { BalanceReader } from '../services/billing/balances.js';
@@ -16,7 +18,7 @@ import { KyselyAuditLog } from '../store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from '../store/kysely-keys.js';
 import { KyselySessionStore } from '../store/kysely-sessions.js';
 import { KyselySubscriptionStore } from '../store/kysely-subscriptions.js';
-import { type OpenDatabase, openSqlite } from '../store/open-database.js';
+import { type OpenDatabase, openDatabase } from '../store/open-database.js';
 import { SqliteLedger } from '../store/sqlite-ledger.js';
 
 export interface GlobalOptions {
@@ -37,7 +39,33 @@ export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Confi
   return loadConfig(resolveConfigPath(options.config, env, process.cwd()), env);
 }
 
-/** Opens the same database the server uses (WAL lets both write), runs `work`, then closes it. */
+/**
+ * The CLI's ledger. On PostgreSQL it is made on first use, so that commands that touch no money
+ * (accounts, keys, users) work before the PostgreSQL ledger does.
+ */
+function cliLedger(database: OpenDatabase): Ledger {
+  if (database.kind === 'sqlite')
+    return new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
+      newId(prefix),
+    );
+  let ledger: Ledger | undefined;
+  const made = () => {
+    ledger ??= postgresLedger(database);
+    return ledger;
+  };
+  return new Proxy({} as Ledger, {
+    get: (_target, method: keyof Ledger) => {
+      const real = made();
+      const value = real[method];
+      return typeof value === 'function' ? value.bind(real) : value;
+    },
+  });
+}
+
+/**
+ * Opens the same database the server uses (SQLite's WAL, or PostgreSQL, lets both write), runs
+ * `work`, then closes it.
+ */
 export async function withServices<T>(
   options: GlobalOptions,
   work: (services: {
@@ -54,13 +82,11 @@ export async function withServices<T>(
 ): Promise<T> {
   const env = cliEnv();
   const config = cliConfig(options, env);
-  const database = await openSqlite(config.databasePath);
+  const database = await openDatabase(config.database);
   let dashboard: DashboardServices | undefined;
   try {
     const accountStore = new KyselyAccountStore(database.db);
-    const ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
-      newId(prefix),
-    );
+    const ledger = cliLedger(database);
     const id = (prefix: string) => newId(prefix);
     // A suspension from the CLI ends the account's members' dashboard sessions too.
     const accounts = new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>

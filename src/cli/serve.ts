@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeDatabase } from '../config/database-url.js';
 import { cliConfig, cliEnv, type GlobalOptions } from './context.js';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -17,7 +18,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       await tokenCounter();
       const address = await tollgate.listen();
       tollgate.app.log.info(
-        { address, config: config.sourcePath, database: config.databasePath },
+        { address, config: config.sourcePath, database: describeDatabase(config.database) },
         'tollgate is serving',
       );
       let stopping = false;

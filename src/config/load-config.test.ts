@@ -74,7 +74,7 @@ describe('parseConfig with a valid file', () => {
       accessLog: false,
       publicUrl: undefined,
     });
-    expect(config.databasePath).toBe('./data/tollgate.db');
+    expect(config.database).toEqual({ kind: 'sqlite', path: './data/tollgate.db' });
     expect(config.deprecations).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ database:
       accessLog: true,
       publicUrl: 'https://llm.example.com',
     });
-    expect(parsed.databasePath).toBe('/var/lib/tollgate/db.sqlite');
+    expect(parsed.database).toEqual({ kind: 'sqlite', path: '/var/lib/tollgate/db.sqlite' });
   });
 
   it('still accepts the retired billing.hold_ttl_seconds, and names it as ignored', () => {
@@ -293,7 +293,8 @@ describe('parseConfig with a bad file', () => {
       VALID.replace('connect_ms: 1000', 'total_ms: 0'),
       'providers[1].timeouts.total_ms',
     ],
-    ['a database that is not SQLite', `${VALID}database:\n  url: postgres://x\n`, 'database.url'],
+    ['a database neither SQLite nor PostgreSQL', `${VALID}database:\n  url: mysql://x\n`, 'database.url'],
+    ['a password in the database URL', `${VALID}database:\n  url: postgres://u:pw@x/db\n`, 'database.url'],
     ['no models', VALID.replace(/models:[\s\S]*$/, 'models: []\n'), 'models'],
     [
       'an output-limit field no provider reads',
@@ -421,12 +422,44 @@ describe('environment overrides', () => {
       TOLLGATE_DATABASE_URL: 'sqlite:/tmp/other.db',
       TOLLGATE_LOG_LEVEL: 'warn',
     });
-    expect(config.databasePath).toBe('/tmp/other.db');
+    expect(config.database).toEqual({ kind: 'sqlite', path: '/tmp/other.db' });
     expect(config.server.logLevel).toBe('warn');
   });
 
-  it.each(['postgres://db', 'sqlite:', '/tmp/x.db'])('refuses TOLLGATE_DATABASE_URL=%j', (url) => {
-    expect(configError(VALID, { TOLLGATE_DATABASE_URL: url }).message).toMatch(/^TOLLGATE_DATABASE_URL: /);
+  it.each(['mysql://db', 'sqlite:', '/tmp/x.db', 'postgres://'])(
+    'refuses TOLLGATE_DATABASE_URL=%j',
+    (url) => {
+      expect(configError(VALID, { TOLLGATE_DATABASE_URL: url }).message).toMatch(/^TOLLGATE_DATABASE_URL: /);
+    },
+  );
+
+  it('selects PostgreSQL from TOLLGATE_DATABASE_URL, password included, with a pool of 10 by default', () => {
+    for (const url of ['postgres://tollgate:secret@db:5432/tollgate', 'postgresql://db/tollgate']) {
+      const config = parseConfig(VALID, 'f', { TOLLGATE_DATABASE_URL: url });
+      expect(config.database).toEqual({ kind: 'postgres', url, poolSize: 10 });
+    }
+  });
+
+  it('selects PostgreSQL from database.url without a password, with its pool size', () => {
+    const config = parseConfig(
+      `${VALID}database:\n  url: postgres://tollgate@db.internal/tollgate\n  pool_size: 25\n`,
+      'f',
+      {},
+    );
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://tollgate@db.internal/tollgate',
+      poolSize: 25,
+    });
+  });
+
+  it('refuses a password in database.url, naming the setting and never repeating the password', () => {
+    const error = configError(`${VALID}database:\n  url: postgres://tollgate:hunter2@db/tollgate\n`, {});
+    expect(error.message).toMatch(
+      /^conf\/tollgate\.yaml: database\.url: a password does not belong in the configuration file/,
+    );
+    expect(error.message).toMatch(/PGPASSWORD/);
+    expect(error.message).not.toContain('hunter2');
   });
 });
 

@@ -6,6 +6,7 @@ import type { Plan } from '../domain/plans.js';
 import { dearestPromptPrice, type ModelPrice, multipliedPrice } from '../domain/pricing.js';
 import type { PromptAllowance } from '../domain/prompt-tokens.js';
 import type { UnboundedField } from '../domain/unbounded-fields.js';
+import { type DatabaseConfig, DatabaseUrlError, databaseConfig } from './database-url.js';
 import { type API_BASES, type ConfigFile, configFileSchema } from './schema.js';
 
 /** A configuration problem, reported to the operator as one line that names the field. */
@@ -101,7 +102,7 @@ export interface Config {
   };
   readonly dashboard: DashboardConfig;
   readonly mail: MailConfig;
-  readonly databasePath: string;
+  readonly database: DatabaseConfig;
   /** Settings the file gives that no longer do anything: logged as warnings at start-up. */
   readonly deprecations: readonly string[];
   readonly routing: RoutingPolicy;
@@ -280,11 +281,16 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
   ) {
     throw new ConfigError(`PORT: expected a whole number from 0 to 65535, got "${env.PORT}"`);
   }
-  const databaseUrl = env.TOLLGATE_DATABASE_URL ?? file.database.url;
-  if (!databaseUrl.startsWith('sqlite:') || databaseUrl.length <= 'sqlite:'.length) {
-    throw new ConfigError(
-      'TOLLGATE_DATABASE_URL: expected sqlite:<path>, for example sqlite:./data/tollgate.db',
+  let database: DatabaseConfig;
+  try {
+    database = databaseConfig(
+      env.TOLLGATE_DATABASE_URL,
+      file.database.url,
+      file.database.pool_size,
+      `${sourcePath}: database.url`,
     );
+  } catch (error) {
+    throw error instanceof DatabaseUrlError ? new ConfigError(error.message) : error;
   }
   const overheadOf = new Map(
     file.providers.map((p) => [p.id, p.prompt_overhead_tokens ?? PROMPT_OVERHEAD_TOKENS[p.type]]),
@@ -313,7 +319,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       },
     },
     mail: { smtpUrl: file.mail.smtp_url, from: file.mail.from },
-    databasePath: databaseUrl.slice('sqlite:'.length),
+    database,
     deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({
       id: p.id,

@@ -313,8 +313,13 @@ export const configFileSchema = z
       .strictObject({
         url: z
           .string()
-          .regex(/^sqlite:.+/, 'expected sqlite:<path>, for example sqlite:./data/tollgate.db')
+          .regex(
+            /^(sqlite:.+|postgres(ql)?:\/\/.+)/,
+            'expected sqlite:<path> or postgres://user@host/database, for example sqlite:./data/tollgate.db',
+          )
           .default('sqlite:./data/tollgate.db'),
+        // PostgreSQL connections per instance; several instances share the server's max_connections.
+        pool_size: z.number().int().min(1).max(1_000).default(10),
       })
       .prefault({}),
     billing: z

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Actor, AuditDetail, AuditEntry, AuditEvent, AuditLog } from '../ports/audit.js';
 import type { Database } from './tables.js';
 
@@ -36,7 +36,7 @@ export class KyselyAuditLog implements AuditLog {
       .where('e.account_id', '=', accountId)
       .orderBy('e.at', 'desc')
       // Events of the same millisecond in the order they were written (ids order only by time).
-      .orderBy(sql`e.rowid`, 'desc')
+      .orderBy('e.seq', 'desc')
       .limit(limit)
       .execute();
     return rows.map((row) => {

@@ -1,19 +1,36 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+} from 'kysely';
+import type pg from 'pg';
+import type { DatabaseConfig } from '../config/database-url.js';
+import type { DatabaseKind } from './database-kind.js';
 import * as initial from './migrations/2026-11-24-initial.js';
 import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
+
 import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
 import * as dashboard from './migrations/2026-12-01-dashboard.js';
+import * as auditOrder from './migrations/2026-12-01-dashboard-audit-order.js';
 import * as prepaidDebt from './migrations/2026-12-01-prepaid-debt.js';
 import * as requestOutcome from './migrations/2026-12-01-request-outcome.js';
+import { postgresPool } from './postgres-pool.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Database } from './tables.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time (Kysely<any>).
+type MigrationModule = { up(db: Kysely<any>, kind: DatabaseKind): Promise<void> };
+
 /** Migrations are listed here rather than read from a folder, so the compiled build needs no file scan. */
-const MIGRATIONS: Record<string, Migration> = {
+const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-11-24-initial': initial,
   '2026-11-25-waterfall': waterfall,
   '2026-11-30-settlement-journal': settlementJournal,
@@ -21,18 +38,107 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-01-dashboard': dashboard,
   '2026-12-01-prepaid-debt': prepaidDebt,
   '2026-12-01-request-outcome': requestOutcome,
+  '2026-12-01-dashboard-audit-order': auditOrder,
 };
 
-const staticMigrations: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/** Each migration is told which database it runs on, for the few statements that differ. */
+function migrationsFor(kind: DatabaseKind): MigrationProvider {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, module] of Object.entries(MIGRATIONS))
+    migrations[name] = { up: (db) => module.up(db, kind) };
+  return { getMigrations: async () => migrations };
+}
 
-export interface OpenDatabase {
+/** Whether the database answers and holds every migration: what /readyz reports. */
+export type Readiness = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+interface OpenDatabaseParts {
   readonly db: Kysely<Database>;
-  /**
-   * The same connection, for the request-path adapters, which use better-sqlite3 directly.
-   */
-  readonly sqlite: SqliteDatabase.Database;
-
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
+}
+
+export interface OpenSqlite extends OpenDatabaseParts {
+  readonly kind: 'sqlite';
+  /** The same connection, for the request-path adapters, which use better-sqlite3 directly. */
+  readonly sqlite: SqliteDatabase.Database;
+  readonly pg?: undefined;
+}
+
+export interface OpenPostgres extends OpenDatabaseParts {
+  readonly kind: 'postgres';
+  /** The pool Kysely queries through, for the request-path adapters' prepared statements. */
+  readonly pg: pg.Pool;
+  readonly sqlite?: undefined;
+}
+
+export type OpenDatabase = OpenSqlite | OpenPostgres;
+
+/** Opens the database the configuration names and applies every migration it lacks. */
+export function openDatabase(database: DatabaseConfig): Promise<OpenDatabase> {
+  return database.kind === 'sqlite'
+    ? openSqlite(database.path)
+    : openPostgres(database.url, database.poolSize);
+}
+
+async function migrate(db: Kysely<Database>, kind: DatabaseKind): Promise<void> {
+  const { error } = await new Migrator({
+    db,
+    provider: migrationsFor(kind),
+    // Migrations are independent (each adds its own tables or columns) and arrive from parallel
+    // branches: one named before a migration a database already ran must still run there.
+    allowUnorderedMigrations: true,
+  }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+async function readiness(db: Kysely<Database>): Promise<Readiness> {
+  const check = async (): Promise<Readiness> => {
+    const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+    const applied = new Set(rows.map((row) => row.name));
+    const missing = Object.keys(MIGRATIONS).filter((name) => !applied.has(name));
+    return missing.length === 0
+      ? { ok: true }
+      : { ok: false, reason: `migrations not applied: ${missing.join(', ')}` };
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, reason: `the database did not answer within ${READY_TIMEOUT_MS} ms` }),
+      READY_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([check(), timeout]);
+  } catch (error) {
+    return { ok: false, reason: `the database did not answer: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A pool of `poolSize` connections. Kysely's migrator takes a PostgreSQL advisory lock
+ * (pg_advisory_lock) around the pending migrations and applies them in one transaction, so
+ * instances starting together apply each migration once, and the others wait, then find nothing
+ * to do.
+ */
+export async function openPostgres(url: string, poolSize: number): Promise<OpenPostgres> {
+  const pool = postgresPool(url, poolSize);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrate(db, 'postgres');
+  return {
+    kind: 'postgres',
+    db,
+    pg: pool,
+    ready: () => readiness(db),
+    close: () => db.destroy(),
+  };
 }
 
 /**
@@ -51,7 +157,7 @@ function createPrivately(file: string): void {
  * for "a request the client saw complete is in the ledger"), and only an OS crash could lose the
  * last commits. busy_timeout lets a writer wait for another process's short transaction.
  */
-export async function openSqlite(file: string): Promise<OpenDatabase> {
+export async function openSqlite(file: string): Promise<OpenSqlite> {
   if (file !== ':memory:') createPrivately(file);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
@@ -68,16 +174,6 @@ export async function openSqlite(file: string): Promise<OpenDatabase> {
   // change at full load. The WAL file is reused from its start after each checkpoint.
   sqlite.pragma('wal_autocheckpoint = 10000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  const { error } = await new Migrator({
-    db,
-    provider: staticMigrations,
-    // Migrations are independent (each adds its own tables or columns) and arrive from parallel
-    // branches: one named before a migration a database already ran must still run there.
-    allowUnorderedMigrations: true,
-  }).migrateToLatest();
-  if (error) {
-    await db.destroy();
-    throw error;
-  }
-  return { db, sqlite, close: () => db.destroy() };
+  await migrate(db, 'sqlite');
+  return { kind: 'sqlite', db, sqlite, ready: () => readiness(db), close: () => db.destroy() };
 }

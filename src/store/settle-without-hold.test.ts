@@ -11,13 +11,13 @@ import {
 } from '../../test/support/ledger-fixture.js';
 import { newId } from '../crypto/system.js';
 import { DataVersionWatch } from './data-version-watch.js';
-import { type OpenDatabase, openSqlite } from './open-database.js';
+import { type OpenSqlite, openSqlite } from './open-database.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 
 /** A request that was served is charged and recorded even when its hold is no longer open. */
 describe('a settlement whose hold is gone', () => {
   let dir: string;
-  let database: OpenDatabase;
+  let database: OpenSqlite;
   let ledger: SqliteLedger;
 
   beforeEach(async () => {

@@ -16,7 +16,7 @@ import {
 import { newId } from '../crypto/system.js';
 import { DataVersionWatch } from './data-version-watch.js';
 import { LedgerBatchWriter } from './ledger-batch.js';
-import { type OpenDatabase, openSqlite } from './open-database.js';
+import { type OpenSqlite, openSqlite } from './open-database.js';
 import {
   refusedSettlementsPath,
   SettlementJournal,
@@ -68,7 +68,7 @@ function readLedger(file: string) {
 describe('the settlement journal', () => {
   let dir: string;
   let file: string;
-  let database: OpenDatabase;
+  let database: OpenSqlite;
   let journal: SettlementJournal;
   let ledger: SqliteLedger;
 

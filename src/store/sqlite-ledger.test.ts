@@ -15,12 +15,12 @@ import {
 import { newId } from '../crypto/system.js';
 import type { UsageFacts } from '../ports/ledger.js';
 import { DataVersionWatch } from './data-version-watch.js';
-import { type OpenDatabase, openSqlite } from './open-database.js';
+import { type OpenSqlite, openSqlite } from './open-database.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 
 describe('SqliteLedger group commit', () => {
   let dir: string;
-  let database: OpenDatabase;
+  let database: OpenSqlite;
   let ledger: SqliteLedger;
   /** A second connection, as the CLI or an operator's query would have. */
   let other: Database.Database;
@@ -108,7 +108,7 @@ describe('SqliteLedger group commit', () => {
 
 describe('SqliteLedger settlements above the hold', () => {
   let dir: string;
-  let database: OpenDatabase;
+  let database: OpenSqlite;
   let ledger: SqliteLedger;
 
   beforeEach(async () => {
@@ -201,7 +201,7 @@ describe('SqliteLedger settlements above the hold', () => {
 
 describe('SqliteLedger rows one request cannot spoil for the others', () => {
   let dir: string;
-  let database: OpenDatabase;
+  let database: OpenSqlite;
   let ledger: SqliteLedger;
   const logged: string[] = [];
 

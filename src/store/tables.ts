@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Table shapes as Kysely sees them. Times are epoch milliseconds; money is integer micro-USD. */
 export interface AccountsTable {
   id: string;
@@ -101,6 +103,8 @@ export interface AuditEventsTable {
   target_id: string;
   target_name: string | null;
   details: string;
+  /** Numbered by the database as rows are written (an identity column, or a trigger on SQLite). */
+  seq: Generated<number>;
 }
 
 export interface LedgerEntriesTable {

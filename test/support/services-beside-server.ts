@@ -38,7 +38,8 @@ export async function withServicesBesideServer<T>(
   config: Config,
   work: (services: ServicesBesideServer) => Promise<T>,
 ): Promise<T> {
-  const database = await openSqlite(config.databasePath);
+  if (config.database.kind !== 'sqlite') throw new Error('services beside a server: SQLite only for now');
+  const database = await openSqlite(config.database.path);
   try {
     const id = (prefix: string) => newId(prefix);
     const accountStore = new KyselyAccountStore(database.db);

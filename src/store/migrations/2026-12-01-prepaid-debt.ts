@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { DatabaseKind } from '../database-kind.js';
 
 const NON_NEGATIVE_BALANCE = /\s+check\s*\(\s*"?available_micros"?\s*>=\s*0\s*\)/i;
 
@@ -8,11 +9,18 @@ const NON_NEGATIVE_BALANCE = /\s+check\s*\(\s*"?available_micros"?\s*>=\s*0\s*\)
  * accounts table is rebuilt without it (SQLite's own recipe: foreign keys off outside the
  * transaction; new table, copy, drop, rename; indexes again; foreign_key_check; commit). The new
  * table is created from the old one's own SQL minus the constraint, so that columns added since
- * are kept as they are. Usage records gain `over_hold`: the charge passed the hold.
+ * are kept as they are. PostgreSQL drops the constraint in place, inside the transaction its
+ * migrations run in. Usage records gain `over_hold`: the charge passed the hold.
  * Frozen in time like every migration (Kysely<any>).
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time.
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<any>, kind: DatabaseKind): Promise<void> {
+  if (kind === 'postgres') {
+    // The name PostgreSQL gave the initial migration's column constraint.
+    await sql`ALTER TABLE accounts DROP CONSTRAINT accounts_available_micros_check`.execute(db);
+    await addOverHold(db);
+    return;
+  }
   const { rows } = await sql<{ foreign_keys: number }>`PRAGMA foreign_keys`.execute(db);
   const foreignKeys = rows[0]?.foreign_keys === 1;
   // A no-op inside a transaction, so it is set before; while it is off, dropping the old table
@@ -39,12 +47,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       const broken = await sql`PRAGMA foreign_key_check`.execute(trx);
       if (broken.rows.length > 0)
         throw new Error(`rebuilding accounts broke ${broken.rows.length} foreign key reference(s)`);
-      await trx.schema
-        .alterTable('usage_records')
-        .addColumn('over_hold', 'integer', (c) => c.notNull().defaultTo(0))
-        .execute();
+      await addOverHold(trx);
     });
   } finally {
     if (foreignKeys) await sql`PRAGMA foreign_keys = ON`.execute(db);
   }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations are frozen in time.
+async function addOverHold(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .alterTable('usage_records')
+    .addColumn('over_hold', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }

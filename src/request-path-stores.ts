@@ -1,0 +1,100 @@
+import type { DatabaseConfig } from './config/database-url.js';
+import { blockListAllowlists } from './net/ip-allowlist.js';
+import type { CredentialLookup, KeyUseSink } from './ports/keys.js';
+import type { Ledger } from './ports/ledger.js';
+import { DataVersionWatch } from './store/data-version-watch.js';
+import { LedgerBatchWriter } from './store/ledger-batch.js';
+import type { OpenDatabase, OpenPostgres, OpenSqlite } from './store/open-database.js';
+import { PostgresKeyActivity } from './store/postgres-key-activity.js';
+import { acquireServerLock } from './store/server-lock.js';
+import { refusedSettlementsPath, SettlementJournal } from './store/settlement-journal.js';
+import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
+import { SqliteLedger } from './store/sqlite-ledger.js';
+
+/** The ledger as the server holds it: the port, plus dropping what it remembers and closing. */
+export type ServerLedger = Ledger & { forgetBalances(): void; close(): void };
+
+export interface ErrorLog {
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+/** The stores a request touches, on whichever database the configuration names. */
+export interface RequestPathStores {
+  readonly keyActivity: CredentialLookup & KeyUseSink & { forget(): void };
+  readonly ledger: ServerLedger;
+  /** What the SQLite server found in its settlement journal at start-up (never on PostgreSQL). */
+  readonly journal?: { readonly replayed: number; readonly refused: number; readonly refusedFile: string };
+  /** Releases the server lock (SQLite); the ledger is closed by its owner. */
+  release(): void;
+}
+
+/**
+ * SQLite is served by one process: it takes the server lock, replays and keeps the settlement
+ * journal, and learns of the CLI's commits through data_version. A ':memory:' database has no
+ * file to lock or journal beside.
+ */
+function sqliteStores(
+  path: string,
+  database: OpenSqlite,
+  newId: (prefix: string) => string,
+  log: ErrorLog,
+): RequestPathStores {
+  const releaseLock = acquireServerLock(path);
+  let opened: ReturnType<typeof SettlementJournal.open> | undefined;
+  try {
+    if (path !== ':memory:') opened = SettlementJournal.open(path, new LedgerBatchWriter(database.sqlite));
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+  const watch = new DataVersionWatch(database.sqlite);
+  return {
+    keyActivity: new SqliteKeyActivity(database.sqlite, watch, blockListAllowlists),
+    ledger: new SqliteLedger(database.sqlite, watch, newId, opened?.journal, log),
+    ...(opened
+      ? {
+          journal: {
+            replayed: opened.replayed,
+            refused: opened.refused,
+            refusedFile: refusedSettlementsPath(path),
+          },
+        }
+      : {}),
+    release: releaseLock,
+  };
+}
+
+/**
+ * PostgreSQL is shared by every instance and the CLI: no server lock, and no settlement journal
+ * (a request is answered after its COMMIT). Caches learn of other instances' changes through
+ * `forget()` from the change feed, or expire on their own.
+ */
+function postgresStores(database: OpenPostgres): RequestPathStores {
+  return {
+    keyActivity: new PostgresKeyActivity(database.pg, blockListAllowlists),
+    ledger: postgresLedger(database),
+    release: () => {},
+  };
+}
+
+/**
+ * The one spot the PostgreSQL ledger is made. For the `pgledger` work: replace this throw with
+ * `new PostgresLedger(...)` from ./store/postgres-ledger.js (and the same in cli/context.ts's
+ * cliLedger), then drop the placeholder.
+ */
+export function postgresLedger(_database: OpenPostgres): ServerLedger {
+  throw new Error('the PostgreSQL ledger is not built yet');
+}
+
+/** Opens what the request path needs on `database`, which was opened from `config`. */
+export function requestPathStores(
+  config: DatabaseConfig,
+  database: OpenDatabase,
+  newId: (prefix: string) => string,
+  log: ErrorLog,
+): RequestPathStores {
+  if (config.kind === 'sqlite' && database.kind === 'sqlite')
+    return sqliteStores(config.path, database, newId, log);
+  if (database.kind === 'postgres') return postgresStores(database);
+  throw new Error(`a ${database.kind} database opened for a ${config.kind} configuration`);
+}
