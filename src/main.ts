@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
+import { openClusterLinks } from './cluster/cluster-links.js';
 import type { Config } from './config/load-config.js';
 import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
@@ -12,6 +13,7 @@ import { dashboardPlugin } from './http/routes/dashboard/index.js';
 import { cookiePolicy } from './http/routes/dashboard/session.js';
 import { defaultWebRoot } from './http/routes/dashboard/web-app.js';
 import { blockListAllowlists } from './net/ip-allowlist.js';
+import type { Change } from './ports/change-feed.js';
 import type { Ledger } from './ports/ledger.js';
 import { InMemoryMetrics } from './ports/metrics.js';
 import type { Clock } from './ports/system.js';
@@ -24,6 +26,7 @@ import { BalanceReader } from './services/billing/balances.js';
 import { Billing } from './services/billing/billing.js';
 import { PlanCatalogue } from './services/billing/plan-catalogue.js';
 import { ModelCatalogue } from './services/catalogue.js';
+import { ChangeAnnouncer } from './services/change-announcer.js';
 import { chatEndpoint } from './services/chat/chat-endpoint.js';
 import { completionsEndpoint } from './services/chat/completions-endpoint.js';
 import { ChatCompletions } from './services/chat/proxy-chat.js';
@@ -40,6 +43,8 @@ import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
   readonly app: FastifyInstance;
+  /** TOLLGATE_INSTANCE_ID, or one made at start: tells this instance's logs and messages apart. */
+  readonly instanceId: string;
   /** The services behind the CLI, for operators embedding Tollgate and for tests that seed accounts. */
   readonly services: {
     readonly accounts: AccountService;
@@ -118,14 +123,33 @@ export async function createTollgate(
   };
   const hasher = new HmacKeyHasher(keySecret);
   const plans = new PlanCatalogue(config.plans);
-  // A change made through the services in this process: the caches drop what they knew at once.
-  const forgetKeys = () => keyActivity.forget();
-  const forgetAccount = () => {
-    keyActivity.forget();
-    ledger.forgetBalances();
-  };
+  const instanceId = config.cluster.instanceId ?? newId('inst');
+  const metrics = new InMemoryMetrics();
+  // Opened with no await before the app exists, so that its first log line finds `app` assigned.
+  const cluster = openClusterLinks({
+    redisUrl: config.redisUrl,
+    postgresUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+    instanceId,
+    role: 'server',
+    log: {
+      info: (details, message) => app.log.info(details, message),
+      warn: (details, message) => app.log.warn(details, message),
+      error: (details, message) => app.log.error(details, message),
+    },
+    metrics,
+  });
+  // A change made through the services, here or in another process: the caches drop what it names.
+  const changes = new ChangeAnnouncer(cluster.feed, [
+    keyActivity,
+    {
+      forgetChange: (change) => {
+        if (change.scope !== 'key') ledger.forgetBalances();
+      },
+    },
+  ]);
+  const announce = (change: Change) => changes.announce(change);
   const sessions = sessionService(database.db, config, clock);
-  const accounts = new AccountService(accountStore, ledger, clock, id, forgetAccount, (accountId) =>
+  const accounts = new AccountService(accountStore, ledger, clock, id, announce, (accountId) =>
     sessions.endAccountMembers(accountId),
   );
   const auditLog = new KyselyAuditLog(database.db, () => clock.now(), id);
@@ -135,7 +159,7 @@ export async function createTollgate(
     new KyselySubscriptionStore(database.db),
     clock,
     id,
-    forgetKeys,
+    announce,
   );
   const keys = new ApiKeyService(
     config.brand,
@@ -147,9 +171,8 @@ export async function createTollgate(
     id,
     blockListAllowlists,
     auditLog,
-    forgetKeys,
+    announce,
   );
-  const metrics = new InMemoryMetrics();
   let listeningUrl: string | undefined;
   const publicUrl = () => config.server.publicUrl ?? listeningUrl ?? localPublicUrl(config);
   const dashboard = dashboardServices({
@@ -233,6 +256,7 @@ export async function createTollgate(
   return wire(
     app,
     config,
+    instanceId,
     { accounts, keys, subscriptions, ledger, metrics, dashboard },
     {
       // Expired sessions and finished rate-limit windows are refused anyway; this only frees the rows.
@@ -248,6 +272,7 @@ export async function createTollgate(
       close: async () => {
         dashboard.close();
         await uses.stop();
+        await cluster.close();
         ledger.close();
         await undiciUpstreams?.close();
         await database.close();
@@ -261,6 +286,7 @@ export async function createTollgate(
 function wire(
   app: FastifyInstance,
   config: Config,
+  instanceId: string,
   services: Tollgate['services'],
   parts: {
     sweepDashboard: () => Promise<void>;
@@ -275,6 +301,7 @@ function wire(
   sweeper.unref();
   return {
     app,
+    instanceId,
     services,
     publicUrl: parts.publicUrl,
     async listen() {

@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from './config/database-url.js';
 import { blockListAllowlists } from './net/ip-allowlist.js';
+import type { ForgetfulCache } from './ports/change-feed.js';
 import type { CredentialLookup, KeyUseSink } from './ports/keys.js';
 import type { Ledger } from './ports/ledger.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
@@ -20,7 +21,7 @@ export interface ErrorLog {
 
 /** The stores a request touches, on whichever database the configuration names. */
 export interface RequestPathStores {
-  readonly keyActivity: CredentialLookup & KeyUseSink & { forget(): void };
+  readonly keyActivity: CredentialLookup & KeyUseSink & ForgetfulCache & { forget(): void };
   readonly ledger: ServerLedger;
   /** What the SQLite server found in its settlement journal at start-up (never on PostgreSQL). */
   readonly journal?: { readonly replayed: number; readonly refused: number; readonly refusedFile: string };
@@ -65,13 +66,22 @@ function sqliteStores(
 }
 
 /**
+ * How long a credential is believed on PostgreSQL, where the server always listens to a change feed
+ * (Redis, or NOTIFY): changes arrive within a second, and while the feed is down it empties the
+ * cache twice a second. This bound only catches what no feed could report.
+ */
+const FED_CREDENTIAL_CACHE_MS = 60_000;
+
+/**
  * PostgreSQL is shared by every instance and the CLI: no server lock, and no settlement journal
  * (a request is answered after its COMMIT). Caches learn of other instances' changes through
  * `forget()` from the change feed, or expire on their own.
  */
 function postgresStores(database: OpenPostgres): RequestPathStores {
   return {
-    keyActivity: new PostgresKeyActivity(database.pg, blockListAllowlists),
+    keyActivity: new PostgresKeyActivity(database.pg, blockListAllowlists, {
+      cacheMs: FED_CREDENTIAL_CACHE_MS,
+    }),
     ledger: postgresLedger(database),
     release: () => {},
   };

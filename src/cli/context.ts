@@ -1,10 +1,12 @@
 import path from 'node:path';
+import { openClusterLinks } from '../cluster/cluster-links.js';
 import { type Config, loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { requireKeySecret, withEnvFile } from '../config/secrets.js';
 import { HmacKeyHasher } from '../crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../crypto/system.js';
 import type { DashboardServices } from '../dashboard-services.js';
 import { blockListAllowlists } from '../net/ip-allowlist.js';
+import type { Change } from '../ports/change-feed.js';
 import type { Ledger } from '../ports/ledger.js';
 import { postgresLedger } from '../request-path-stores.js';
 import { AccountService } from '../services/accounts.js';
@@ -34,6 +36,13 @@ export function envFilePath(env: NodeJS.ProcessEnv): string {
 export function cliEnv(): NodeJS.ProcessEnv {
   return withEnvFile(process.env, envFilePath(process.env));
 }
+
+/** Only what an operator must act on reaches stderr; the command's own output stays clean. */
+const cliLog = {
+  info: () => {},
+  warn: (_details: Record<string, unknown>, message: string) => process.stderr.write(`warning: ${message}\n`),
+  error: (_details: Record<string, unknown>, message: string) => process.stderr.write(`error: ${message}\n`),
+};
 
 export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Config {
   return loadConfig(resolveConfigPath(options.config, env, process.cwd()), env);
@@ -84,12 +93,22 @@ export async function withServices<T>(
   const config = cliConfig(options, env);
   const database = await openDatabase(config.database);
   let dashboard: DashboardServices | undefined;
+  // The CLI's changes reach running servers through the feed (Redis, or NOTIFY on PostgreSQL).
+  const cluster = openClusterLinks({
+    redisUrl: config.redisUrl,
+    postgresUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+    instanceId: config.cluster.instanceId ?? newId('cli'),
+    role: 'cli',
+    log: cliLog,
+    metrics: undefined,
+  });
+  const announce = (change: Change) => cluster.feed.publish(change);
   try {
     const accountStore = new KyselyAccountStore(database.db);
     const ledger = cliLedger(database);
     const id = (prefix: string) => newId(prefix);
     // A suspension from the CLI ends the account's members' dashboard sessions too.
-    const accounts = new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>
+    const accounts = new AccountService(accountStore, ledger, systemClock, id, announce, (accountId) =>
       new KyselySessionStore(database.db).deleteOfAccountMembers(accountId),
     );
     const auditLog = new KyselyAuditLog(database.db, () => systemClock.now(), id);
@@ -114,6 +133,7 @@ export async function withServices<T>(
         id,
         blockListAllowlists,
         auditLog,
+        announce,
       );
     // Imported when a command needs it: the other commands start faster without the dashboard's modules.
     const dashboardOf = async () => {
@@ -142,6 +162,7 @@ export async function withServices<T>(
       new KyselySubscriptionStore(database.db),
       systemClock,
       (prefix) => newId(prefix),
+      announce,
     );
     const balances = new BalanceReader(ledger, plans, systemClock);
     return await work({
@@ -156,6 +177,7 @@ export async function withServices<T>(
     });
   } finally {
     dashboard?.close();
+    await cluster.close();
     await database.close();
   }
 }

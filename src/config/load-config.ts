@@ -103,6 +103,13 @@ export interface Config {
   readonly dashboard: DashboardConfig;
   readonly mail: MailConfig;
   readonly database: DatabaseConfig;
+  /** TOLLGATE_REDIS_URL (which may carry a password: never log it), else redis.url. */
+  readonly redisUrl: string | undefined;
+  readonly cluster: {
+    readonly instances: number;
+    /** TOLLGATE_INSTANCE_ID; a random one is made at start when unset. */
+    readonly instanceId: string | undefined;
+  };
   /** Settings the file gives that no longer do anything: logged as warnings at start-up. */
   readonly deprecations: readonly string[];
   readonly routing: RoutingPolicy;
@@ -292,6 +299,16 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
   } catch (error) {
     throw error instanceof DatabaseUrlError ? new ConfigError(error.message) : error;
   }
+  const redisUrl = env.TOLLGATE_REDIS_URL || file.redis.url;
+  if (env.TOLLGATE_REDIS_URL && !/^rediss?:\/\/./.test(env.TOLLGATE_REDIS_URL))
+    throw new ConfigError('TOLLGATE_REDIS_URL: expected redis://host:6379 or rediss://host:6380');
+  if (file.cluster.instances > 1 && !redisUrl)
+    throw new ConfigError(
+      `cluster.instances is ${file.cluster.instances}, but no Redis is configured: set redis.url (or TOLLGATE_REDIS_URL), which instances need to share revocations and rate limits, or set cluster.instances to 1`,
+    );
+  const instanceId = env.TOLLGATE_INSTANCE_ID || undefined;
+  if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId))
+    throw new ConfigError('TOLLGATE_INSTANCE_ID: expected 1 to 64 letters, digits, ".", "_" or "-"');
   const overheadOf = new Map(
     file.providers.map((p) => [p.id, p.prompt_overhead_tokens ?? PROMPT_OVERHEAD_TOKENS[p.type]]),
   );
@@ -320,6 +337,8 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
     },
     mail: { smtpUrl: file.mail.smtp_url, from: file.mail.from },
     database,
+    redisUrl,
+    cluster: { instances: file.cluster.instances, instanceId },
     deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({
       id: p.id,

@@ -322,6 +322,23 @@ export const configFileSchema = z
         pool_size: z.number().int().min(1).max(1_000).default(10),
       })
       .prefault({}),
+    redis: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^rediss?$/, error: 'expected redis://host:6379 or rediss://host:6380' })
+          .refine(
+            (url) => new URL(url).password === '',
+            'the Redis password never goes in this file: set TOLLGATE_REDIS_URL in the environment',
+          )
+          .optional(),
+      })
+      .prefault({}),
+    cluster: z
+      .strictObject({
+        // How many instances serve one database: above 1, start-up requires Redis.
+        instances: z.number().int().min(1).max(1_000).default(1),
+      })
+      .prefault({}),
     billing: z
       .strictObject({
         // No longer used: a hold lasts as long as its request. Still accepted, so that an existing

@@ -84,15 +84,30 @@ describe.skipIf(skip)('a shared Redis connection', () => {
     }
   });
 
-  it('starts without Redis and connects once it appears', async () => {
+  it('says down when Redis is unreachable at start, and connects once it appears', async () => {
     await redis.kill();
     const connection = connectRedis(redis.url);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await until(connection, 'down', 2_000);
       expect(connection.isUp()).toBe(false);
       const up = until(connection, 'up', 10_000);
       await redis.restart();
       await up;
+      expect(connection.isUp()).toBe(true);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('does not blink down when the subscribing connection opens', async () => {
+    const connection = connectRedis(redis.url);
+    let downs = 0;
+    connection.on('down', () => downs++);
+    try {
+      await until(connection, 'up', 5_000);
+      await connection.subscriber().subscribe('another-channel');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(downs).toBe(0);
       expect(connection.isUp()).toBe(true);
     } finally {
       await connection.close();

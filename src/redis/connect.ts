@@ -16,7 +16,12 @@ export interface RedisConnection {
   subscriber(): Redis;
   /** Whether every connection opened so far is ready and answered its last heartbeat. */
   isUp(): boolean;
-  /** `up` and `down` fire once per transition; the first `up` follows the first successful connect. */
+  /** `starting` until the first attempt to connect has ended, one way or the other. */
+  state(): 'starting' | 'up' | 'down';
+  /**
+   * `up` and `down` fire once per transition. The first is `up` after the first successful
+   * connect, or `down` when the first attempt fails (Redis unreachable at start-up).
+   */
   on(event: 'up' | 'down', listener: () => void): void;
   off(event: 'up' | 'down', listener: () => void): void;
   close(): Promise<void>;
@@ -64,11 +69,17 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
 
   const connections: Redis[] = [];
   const answering = new Map<Redis, boolean>();
-  let up = false;
+  // Unknown until the first attempt ends, so that an unreachable Redis at start-up is reported too.
+  let up: boolean | undefined;
   let closed = false;
 
   const settle = () => {
-    const now = !closed && connections.every((c) => c.status === 'ready' && answering.get(c) !== false);
+    if (closed) return;
+    // A connection still on its first attempt counts once that attempt ends, so that opening the
+    // subscriber does not make a healthy Redis blink down.
+    const known = connections.filter((c) => answering.has(c));
+    if (known.length === 0) return;
+    const now = known.every((c) => c.status === 'ready' && answering.get(c) === true);
     if (now === up) return;
     up = now;
     for (const listener of [...listeners[now ? 'up' : 'down']]) listener();
@@ -80,7 +91,11 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
       answering.set(connection, true);
       settle();
     });
-    for (const event of ['close', 'end', 'reconnecting'] as const) connection.on(event, settle);
+    for (const event of ['close', 'end', 'reconnecting'] as const)
+      connection.on(event, () => {
+        answering.set(connection, false);
+        settle();
+      });
     // Without a listener, ioredis prints every failed reconnect; `down` already says it once.
     connection.on('error', () => {});
     connection.connect().catch(() => {
@@ -124,7 +139,8 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
       }
       return subscriber;
     },
-    isUp: () => up,
+    isUp: () => up === true,
+    state: () => (up === undefined ? 'starting' : up ? 'up' : 'down'),
     on(event, listener) {
       listeners[event].add(listener);
     },

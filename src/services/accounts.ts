@@ -3,6 +3,7 @@ import type { Micros } from '../domain/money.js';
 import type { Account, AccountStore, TopupRequest } from '../ports/accounts.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { Clock } from '../ports/system.js';
+import { type AnnounceChange, announceNothing } from './change-announcer.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** One credit at most: a typo of a few zeros should fail loudly, not mint a fortune. */
@@ -16,8 +17,8 @@ export class AccountService {
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
-    /** Told after a suspension changes, so that caches in this process see it at once. */
-    private readonly afterChange: () => void = () => {},
+    /** Told after a suspension or a setting changes, so that every process's caches drop it. */
+    private readonly announce: AnnounceChange = announceNothing,
     /** Told when an account is suspended: its members' dashboard sessions end. */
     private readonly onSuspended: (accountId: string) => Promise<unknown> = async () => {},
   ) {}
@@ -37,7 +38,7 @@ export class AccountService {
 
   async setSuspended(id: string, suspended: boolean): Promise<AccountResult<Account>> {
     const changed = await this.accounts.setStatus(id, suspended ? 'suspended' : 'active');
-    this.afterChange();
+    await this.announce({ scope: 'account', what: suspended ? 'suspended' : 'reactivated', accountId: id });
     if (changed && suspended) await this.onSuspended(id);
     const account = changed ? await this.accounts.find(id) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${id}` };
@@ -73,7 +74,7 @@ export class AccountService {
       accountId,
       settings ? { enabled: true, ...settings } : AUTO_TOPUP_OFF,
     );
-    this.afterChange();
+    await this.announce({ scope: 'account', what: 'changed', accountId });
     const account = changed ? await this.accounts.find(accountId) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${accountId}` };
   }

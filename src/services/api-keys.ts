@@ -3,9 +3,11 @@ import { type KeySpending, PREPAID_SPENDING } from '../domain/key-spending.js';
 import { usdDecimal } from '../domain/money.js';
 import type { AccountStore } from '../ports/accounts.js';
 import { type Actor, type AuditDetail, type AuditLog, CLI_ACTOR } from '../ports/audit.js';
+import { EVERYTHING } from '../ports/change-feed.js';
 import type { ApiKeyRecord, IpAllowlists, KeyHasher, KeyStore, RevokeOutcome } from '../ports/keys.js';
 import type { Clock, RandomSource } from '../ports/system.js';
 import { type AccountResult, MAX_CREDIT_MICROS } from './accounts.js';
+import { type AnnounceChange, announceNothing } from './change-announcer.js';
 
 export interface CreatedKey {
   readonly record: ApiKeyRecord;
@@ -77,8 +79,8 @@ export class ApiKeyService {
     private readonly newId: (prefix: string) => string,
     private readonly allowlists: IpAllowlists,
     private readonly audit: AuditLog,
-    /** Told after a revocation or a change, so that caches in this process see it at once. */
-    private readonly afterChange: () => void = () => {},
+    /** Told after a revocation or a change, so that every process's caches drop the key. */
+    private readonly announce: AnnounceChange = announceNothing,
   ) {}
 
   async create(
@@ -151,7 +153,7 @@ export class ApiKeyService {
     const problem = spendingProblem(key.type, spending);
     if (problem) return { ok: false, error: problem };
     await this.keys.updateSpending(keyId, spending);
-    this.afterChange();
+    await this.announce({ scope: 'key', what: 'changed', keyId, accountId: key.accountId });
     await this.audit.record({
       accountId: key.accountId,
       actor,
@@ -183,7 +185,7 @@ export class ApiKeyService {
       ...(name === undefined ? {} : { name }),
       ...(ipAllowlist === undefined ? {} : { ipAllowlist }),
     });
-    this.afterChange();
+    await this.announce({ scope: 'key', what: 'changed', keyId, accountId: key.accountId });
     const details: Record<string, AuditDetail> = {};
     if (name !== undefined) details.name = name;
     if (ipAllowlist !== undefined) details.ipAllowlist = ipAllowlist;
@@ -220,7 +222,7 @@ export class ApiKeyService {
       previousValidUntil: now + graceMs,
     });
     if (!rotated) return { ok: false, error: `key ${keyId} is revoked; create a new key` };
-    this.afterChange();
+    await this.announce({ scope: 'key', what: 'rotated', keyId, accountId: key.accountId });
     await this.audit.record({
       accountId: key.accountId,
       actor,
@@ -234,9 +236,11 @@ export class ApiKeyService {
 
   async revoke(keyId: string, actor: Actor = CLI_ACTOR): Promise<RevokeOutcome> {
     const outcome = await this.keys.revoke(keyId, this.clock.now());
-    this.afterChange();
     if (outcome === 'revoked') {
       const key = await this.keys.find(keyId);
+      await this.announce(
+        key ? { scope: 'key', what: 'revoked', keyId, accountId: key.accountId } : EVERYTHING,
+      );
       if (key)
         await this.audit.record({
           accountId: key.accountId,

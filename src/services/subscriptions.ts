@@ -4,6 +4,7 @@ import type { SubscriptionStore } from '../ports/subscriptions.js';
 import type { Clock } from '../ports/system.js';
 import type { AccountResult } from './accounts.js';
 import type { PlanCatalogue } from './billing/plan-catalogue.js';
+import { type AnnounceChange, announceNothing } from './change-announcer.js';
 
 /**
  * An account holds at most one inference subscription and one Pro chat plan. Setting a plan starts
@@ -17,8 +18,8 @@ export class SubscriptionService {
     private readonly subscriptions: SubscriptionStore,
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
-    /** Told after a change, so that caches in this process see it at once. */
-    private readonly afterChange: () => void = () => {},
+    /** Told after a change, so that every process's caches drop the account's keys. */
+    private readonly announce: AnnounceChange = announceNothing,
   ) {}
 
   async set(accountId: string, planId: string): Promise<AccountResult<Plan>> {
@@ -36,7 +37,7 @@ export class SubscriptionService {
       planId,
       now: this.clock.now(),
     });
-    this.afterChange();
+    await this.announce({ scope: 'account', what: 'subscription', accountId });
     return { ok: true, value: plan };
   }
 
@@ -44,7 +45,7 @@ export class SubscriptionService {
     if (!(await this.accounts.find(accountId)))
       return { ok: false, error: `no account with id ${accountId}` };
     const ended = await this.subscriptions.cancel(accountId, kinds, this.clock.now());
-    this.afterChange();
+    await this.announce({ scope: 'account', what: 'subscription', accountId });
     return { ok: true, value: ended };
   }
 

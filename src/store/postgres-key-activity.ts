@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type Change, type ForgetfulCache, touches } from '../ports/change-feed.js';
 import type { CredentialLookup, IpAllowlists, KeyCredential, KeyUse, KeyUseSink } from '../ports/keys.js';
 import { type CredentialRow, credentialOf, credentialQuery } from './credential-row.js';
 
@@ -45,7 +46,7 @@ export interface PostgresKeyActivityOptions {
  * data_version to watch, so the cache is emptied by `forget()` (changes in this process, and the
  * change feed for other instances) and each entry also expires after `cacheMs`.
  */
-export class PostgresKeyActivity implements CredentialLookup, KeyUseSink {
+export class PostgresKeyActivity implements CredentialLookup, KeyUseSink, ForgetfulCache {
   private readonly cache = new Map<string, { credential: KeyCredential; readAt: number }>();
   /** Bumped by forget(): a read that began before it must not refill the cache with what it saw. */
   private generation = 0;
@@ -65,6 +66,16 @@ export class PostgresKeyActivity implements CredentialLookup, KeyUseSink {
   forget(): void {
     this.generation++;
     this.cache.clear();
+  }
+
+  /** Drops the credentials a change concerns; the rest stay cached. */
+  forgetChange(change: Change): void {
+    if (change.scope === 'everything') {
+      this.forget();
+      return;
+    }
+    this.generation++;
+    for (const [hash, entry] of this.cache) if (touches(change, entry.credential)) this.cache.delete(hash);
   }
 
   async findCredential(hash: string): Promise<KeyCredential | undefined> {

@@ -1,10 +1,11 @@
 import type { Database as BetterSqlite, Statement } from 'better-sqlite3';
+import { type Change, type ForgetfulCache, touches } from '../ports/change-feed.js';
 import type { CredentialLookup, IpAllowlists, KeyCredential, KeyUse, KeyUseSink } from '../ports/keys.js';
 import { type CredentialRow, credentialOf, credentialQuery } from './credential-row.js';
 import type { DataVersionWatch } from './data-version-watch.js';
 
 /** The key reads and writes of the request path, prepared once (see sqlite-ledger.ts for why not through Kysely). */
-export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
+export class SqliteKeyActivity implements CredentialLookup, KeyUseSink, ForgetfulCache {
   private readonly byHash: Statement<[string]>;
   private readonly byPreviousHash: Statement<[string]>;
   private readonly touch: Statement<[number, string, string]>;
@@ -41,6 +42,15 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink {
   /** Drops every cached credential: after a revocation, a suspension, or any other key change. */
   forget(): void {
     this.cache.clear();
+  }
+
+  /** Drops the credentials a change concerns; the rest stay cached. */
+  forgetChange(change: Change): void {
+    if (change.scope === 'everything') {
+      this.forget();
+      return;
+    }
+    for (const [hash, credential] of this.cache) if (touches(change, credential)) this.cache.delete(hash);
   }
 
   async findCredential(hash: string): Promise<KeyCredential | undefined> {

@@ -1,0 +1,56 @@
+import type { ChangeFeed } from '../ports/change-feed.js';
+import { noChangeFeed } from '../ports/change-feed.js';
+import type { Metrics } from '../ports/metrics.js';
+import { connectRedis, type RedisConnection } from '../redis/connect.js';
+import { reportRedisHealth } from '../redis/health-report.js';
+import { PgNotifyChangeFeed } from './pg-notify-change-feed.js';
+import { RedisChangeFeed } from './redis-change-feed.js';
+
+export interface ClusterLog {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+/** What ties one process to the others sharing its database. */
+export interface ClusterLinks {
+  /** Shared with rate limits; undefined without Redis. */
+  readonly redis: RedisConnection | undefined;
+  readonly feed: ChangeFeed;
+  close(): Promise<void>;
+}
+
+/**
+ * Redis when configured (every instance and the CLI meet there); otherwise, on PostgreSQL,
+ * LISTEN/NOTIFY, which serves one instance and the CLI; on SQLite, nothing: DataVersionWatch sees
+ * the CLI's commits, and a server lock keeps the database to one instance.
+ */
+export function openClusterLinks(options: {
+  readonly redisUrl: string | undefined;
+  /** The database's URL when it is PostgreSQL. */
+  readonly postgresUrl: string | undefined;
+  readonly instanceId: string;
+  /** A server reports Redis's health; the CLI only publishes its changes. */
+  readonly role: 'server' | 'cli';
+  readonly log: ClusterLog;
+  readonly metrics: Metrics | undefined;
+}): ClusterLinks {
+  if (options.redisUrl) {
+    const redis = connectRedis(options.redisUrl, { name: `tollgate-${options.instanceId}` });
+    if (options.role === 'server' && options.metrics) reportRedisHealth(redis, options.log, options.metrics);
+    const feed = new RedisChangeFeed(redis, options.instanceId, options.log);
+    return {
+      redis,
+      feed,
+      async close() {
+        await feed.close();
+        await redis.close();
+      },
+    };
+  }
+  if (options.postgresUrl) {
+    const feed = new PgNotifyChangeFeed(options.postgresUrl, options.instanceId, options.log);
+    return { redis: undefined, feed, close: () => feed.close() };
+  }
+  return { redis: undefined, feed: noChangeFeed, close: async () => {} };
+}
