@@ -2,20 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import { openClusterLinks } from './cluster/cluster-links.js';
 import type { Config } from './config/load-config.js';
-import { requireKeySecret, requireProviderKeys } from './config/secrets.js';
+import { metricsToken, requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from './crypto/system.js';
 import type { DashboardServices } from './dashboard-services.js';
 import { csrfKey, dashboardServices, localPublicUrl, sessionService } from './dashboard-services.js';
 import { secretRedactor } from './domain/redact-secrets.js';
 import { buildApp, loggerOptions } from './http/app.js';
+import { type MetricsExporter, startMetricsServer } from './http/operations.js';
 import { dashboardPlugin } from './http/routes/dashboard/index.js';
 import { cookiePolicy } from './http/routes/dashboard/session.js';
 import { defaultWebRoot } from './http/routes/dashboard/web-app.js';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { blockListAllowlists } from './net/ip-allowlist.js';
 import type { Change } from './ports/change-feed.js';
 import type { Ledger } from './ports/ledger.js';
-import { InMemoryMetrics } from './ports/metrics.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
 import { type RequestPathStores, requestPathStores } from './request-path-stores.js';
@@ -51,10 +52,12 @@ export interface Tollgate {
     readonly keys: ApiKeyService;
     readonly subscriptions: SubscriptionService;
     readonly ledger: Ledger;
-    /** Counters until the Prometheus exporter: settlements above their hold. */
-    readonly metrics: InMemoryMetrics;
+    /** What GET /metrics exports (settlements above their hold, among the rest). */
+    readonly metrics: PrometheusMetrics;
     readonly dashboard: DashboardServices;
   };
+  /** Where GET /metrics is served on its own address (metrics.listen), once listening. */
+  metricsUrl(): string | undefined;
   /** server.public_url, or the address the server listens on when none is configured. */
   publicUrl(): string;
   /** Serves until close(); returns the address it listens on. */
@@ -92,6 +95,8 @@ export async function createTollgate(
 ): Promise<Tollgate> {
   const keySecret = requireKeySecret(env);
   const providerKeys = requireProviderKeys(config, env);
+  const scrapeToken = metricsToken(env);
+  const metrics = new PrometheusMetrics();
   const clock = overrides.clock ?? systemClock;
   const database = await openDatabase(config.database);
   const id = (prefix: string) => newId(prefix);
@@ -105,6 +110,7 @@ export async function createTollgate(
     throw error;
   }
   const { keyActivity, ledger } = stores;
+  keyActivity.onLookup = (hit) => metrics.cacheLookup('keys', hit);
   const accountStore = new KyselyAccountStore(database.db);
   const keyStore = new KyselyKeyStore(database.db);
   const undiciUpstreams = overrides.upstreams
@@ -115,16 +121,16 @@ export async function createTollgate(
   const redact = secretRedactor([...providerKeys.values(), keySecret]);
   const caller = {
     upstreams,
-    health: new DeploymentHealth(config.routing, clock),
+    health: new DeploymentHealth(config.routing, clock, (provider) => metrics.providerCooldown(provider)),
     policy: config.routing,
     clock,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     redact,
+    metrics,
   };
   const hasher = new HmacKeyHasher(keySecret);
   const plans = new PlanCatalogue(config.plans);
   const instanceId = config.cluster.instanceId ?? newId('inst');
-  const metrics = new InMemoryMetrics();
   // Opened with no await before the app exists, so that its first log line finds `app` assigned.
   const cluster = openClusterLinks({
     redisUrl: config.redisUrl,
@@ -198,6 +204,15 @@ export async function createTollgate(
   const warn = {
     warn: (details: Record<string, unknown>, message: string) => app.log.warn(details, message),
   };
+  const ready = () => database.ready();
+  const scrapeExporter: MetricsExporter = {
+    contentType: metrics.contentType,
+    exposition: async () => {
+      // Checked at each scrape: the gauge is never older than Prometheus' own view.
+      metrics.dependencyUp('database', (await ready()).ok);
+      return metrics.exposition();
+    },
+  };
   const billing = new Billing(ledger, plans, clock, id, {
     log: warn,
     metrics,
@@ -209,7 +224,7 @@ export async function createTollgate(
     {
       bodyLimitBytes: config.server.bodyLimitBytes,
       trustProxy: config.server.trustProxy,
-      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream, redact),
+      logger: loggerOptions(overrides.logLevel ?? config.server.logLevel, logStream, redact, instanceId),
       newRequestId: () => newId('req', cryptoRandom),
       accessLog: overrides.accessLog ?? config.server.accessLog,
       basePaths: {
@@ -228,6 +243,12 @@ export async function createTollgate(
               apiPaths: Object.values(config.basePaths).flat(),
             }),
           }
+        : {}),
+      metrics,
+      ready,
+      // On its own address the endpoint is served there only; otherwise here, behind the token.
+      ...(scrapeToken && !config.metrics.listen
+        ? { metricsEndpoint: { exporter: scrapeExporter, token: scrapeToken } }
         : {}),
     },
     {
@@ -265,6 +286,9 @@ export async function createTollgate(
         await dashboard.counters.deleteExpired(clock.now());
       },
       publicUrl,
+      ...(config.metrics.listen
+        ? { startMetrics: () => startMetricsServer(config.metrics.listen!, scrapeExporter, scrapeToken) }
+        : {}),
       // The loopback address with the port actually bound (PORT=0 picks one), whatever the host.
       listening: (address) => {
         listeningUrl = `http://127.0.0.1:${new URL(address).port}`;
@@ -291,10 +315,13 @@ function wire(
   parts: {
     sweepDashboard: () => Promise<void>;
     publicUrl: () => string;
+    /** GET /metrics on its own address (metrics.listen), started with the API and closed after it. */
+    startMetrics?: () => Promise<{ readonly url: string; close(): Promise<void> }>;
     listening: (address: string) => void;
     close: () => Promise<void>;
   },
 ): Tollgate {
+  let metricsServer: { readonly url: string; close(): Promise<void> } | undefined;
   const sweeper = setInterval(() => {
     parts.sweepDashboard().catch((error: unknown) => app.log.error({ err: error }, 'session sweep failed'));
   }, DASHBOARD_SWEEP_INTERVAL_MS);
@@ -304,9 +331,11 @@ function wire(
     instanceId,
     services,
     publicUrl: parts.publicUrl,
+    metricsUrl: () => metricsServer?.url,
     async listen() {
       const address = await app.listen({ host: config.server.host, port: config.server.port });
       parts.listening(address);
+      metricsServer = await parts.startMetrics?.();
       return address;
     },
     async close() {
@@ -322,6 +351,7 @@ function wire(
         clearTimeout(force);
         clearInterval(reap);
       }
+      await metricsServer?.close();
       await parts.close();
     },
   };

@@ -21,7 +21,13 @@ export interface ErrorLog {
 
 /** The stores a request touches, on whichever database the configuration names. */
 export interface RequestPathStores {
-  readonly keyActivity: CredentialLookup & KeyUseSink & ForgetfulCache & { forget(): void };
+  readonly keyActivity: CredentialLookup &
+    KeyUseSink &
+    ForgetfulCache & {
+      forget(): void;
+      /** Told of each credential cache lookup, hit or miss (metrics count them). */
+      onLookup: (hit: boolean) => void;
+    };
   readonly ledger: ServerLedger;
   /** What the SQLite server found in its settlement journal at start-up (never on PostgreSQL). */
   readonly journal?: { readonly replayed: number; readonly refused: number; readonly refusedFile: string };

@@ -7,7 +7,7 @@ import { dearestPromptPrice, type ModelPrice, multipliedPrice } from '../domain/
 import type { PromptAllowance } from '../domain/prompt-tokens.js';
 import type { UnboundedField } from '../domain/unbounded-fields.js';
 import { type DatabaseConfig, DatabaseUrlError, databaseConfig } from './database-url.js';
-import { type API_BASES, type ConfigFile, configFileSchema } from './schema.js';
+import { type API_BASES, type ConfigFile, configFileSchema, parseListenAddress } from './schema.js';
 
 /** A configuration problem, reported to the operator as one line that names the field. */
 export class ConfigError extends Error {
@@ -110,6 +110,8 @@ export interface Config {
     /** TOLLGATE_INSTANCE_ID; a random one is made at start when unset. */
     readonly instanceId: string | undefined;
   };
+  /** GET /metrics on an address of its own; undefined: on the API's port, when a token is set. */
+  readonly metrics: { readonly listen: { readonly host: string; readonly port: number } | undefined };
   /** Settings the file gives that no longer do anything: logged as warnings at start-up. */
   readonly deprecations: readonly string[];
   readonly routing: RoutingPolicy;
@@ -339,6 +341,9 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
     database,
     redisUrl,
     cluster: { instances: file.cluster.instances, instanceId },
+    metrics: {
+      listen: file.metrics.listen === undefined ? undefined : parseListenAddress(file.metrics.listen),
+    },
     deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({
       id: p.id,

@@ -187,6 +187,8 @@ export const DASHBOARD_PATHS = [
   '/audit',
   '/settings',
   '/healthz',
+  '/readyz',
+  '/metrics',
 ] as const;
 
 /** An address or a CIDR range, IPv4 or IPv6, as proxy-addr and net.BlockList take them. */
@@ -276,6 +278,28 @@ const dashboard = z
   })
   .prefault({});
 
+/** host:port, with an IPv6 host in brackets ([::1]:9464). */
+const LISTEN_ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const match = LISTEN_ADDRESS.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535) return undefined;
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+const metrics = z
+  .strictObject({
+    // GET /metrics on an address of its own (then not on the API's port), such as 127.0.0.1:9464.
+    listen: z
+      .string()
+      .refine((text) => parseListenAddress(text) !== undefined, {
+        message: 'expected host:port, such as 127.0.0.1:9464 or [::1]:9464',
+      })
+      .optional(),
+  })
+  .prefault({});
+
 const mail = z
   .strictObject({
     smtp_url: z
@@ -361,6 +385,7 @@ export const configFileSchema = z
     base_url_aliases: z.array(baseUrlAlias).default([]),
     dashboard,
     mail,
+    metrics,
   })
   .superRefine((file, ctx) => {
     const providerIds = new Set<string>();

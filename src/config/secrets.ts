@@ -65,3 +65,16 @@ export const SMTP_PASSWORD_ENV = 'TOLLGATE_SMTP_PASSWORD';
 export function smtpPassword(env: NodeJS.ProcessEnv): string | undefined {
   return env[SMTP_PASSWORD_ENV] || undefined;
 }
+
+/** The bearer token Prometheus sends for GET /metrics on the API's port (from the environment only). */
+export const METRICS_TOKEN_ENV = 'TOLLGATE_METRICS_TOKEN';
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+export function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env[METRICS_TOKEN_ENV] || undefined;
+  if (token !== undefined && token.length < MIN_METRICS_TOKEN_LENGTH)
+    throw new ConfigError(
+      `${METRICS_TOKEN_ENV}: too short; use at least ${MIN_METRICS_TOKEN_LENGTH} random characters (for example: openssl rand -hex 32).`,
+    );
+  return token;
+}

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
@@ -6,10 +7,14 @@ import Fastify, {
 } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { type Redact, redactNothing } from '../domain/redact-secrets.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { Readiness } from '../ports/readiness.js';
 import { sendFailure } from './error-envelope.js';
 import { clientErrorHandler, installErrorHandling, unknownUrl } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
+import { type MetricsExporter, metricsRoute, readinessRoute } from './operations.js';
+import { installRequestMetrics } from './request-metrics.js';
 import { agentsApi } from './routes/agents/index.js';
 import { type ApiDeps, inferenceApi } from './routes/v1/index.js';
 
@@ -30,6 +35,12 @@ export interface AppOptions {
    * touch the API's routes. It answers the URLs no API base claims (the root not-found handler).
    */
   readonly dashboard?: FastifyPluginAsync;
+  /** Told of every finished request: route template, status, model, provider, durations. */
+  readonly metrics?: Metrics;
+  /** Answers /readyz: whether the database answers with every migration applied. */
+  readonly ready?: () => Promise<Readiness>;
+  /** GET /metrics on this port, behind this bearer token. Absent: not served here (404). */
+  readonly metricsEndpoint?: { readonly exporter: MetricsExporter; readonly token: string };
 }
 
 /** A one-time link's token in a path (the dashboard's /invite/…, /reset/…, /verify/… pages and API). */
@@ -54,9 +65,12 @@ export function loggerOptions(
   level: string,
   stream?: DestinationStream,
   redact: Redact = redactNothing,
+  instance?: string,
 ): LoggerOptions {
   return {
     level,
+    // Serialized once into every line's prefix: the instance costs nothing per line.
+    ...(instance === undefined ? {} : { base: { pid: process.pid, hostname: hostname(), instance } }),
     ...(stream ? { stream } : {}),
     ...(redact === redactNothing ? {} : { hooks: { streamWrite: redact } }),
     redact: {
@@ -105,6 +119,8 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
     clientErrorHandler: clientErrorHandler(options.newRequestId),
   });
   app.decorateRequest('principal', null);
+  app.decorateRequest('trace', null);
+  if (options.metrics) installRequestMetrics(app, options.metrics);
   // A callback hook, not an async one: no promise per request for a header.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -125,6 +141,9 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
   installErrorHandling(app, options.bodyLimitBytes);
   installJsonBody(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
+  if (options.ready) readinessRoute(app, options.ready);
+  if (options.metricsEndpoint)
+    metricsRoute(app, options.metricsEndpoint.exporter, options.metricsEndpoint.token);
   for (const path of options.basePaths.inference) app.register(inferenceApi, { prefix: path, path, ...deps });
   for (const path of options.basePaths.agents) app.register(agentsApi, { prefix: path, path, ...deps });
   if (options.dashboard) app.register(options.dashboard);

@@ -26,11 +26,12 @@ export interface FinishedRequest {
   readonly route: string;
   readonly method: string;
   readonly status: number;
-  readonly model?: string;
-  readonly provider?: string;
+  /** The configured model and provider ids, never what a client sent (labels must stay bounded). */
+  readonly model?: string | undefined;
+  readonly provider?: string | undefined;
   readonly totalSeconds: number;
   /** Time spent waiting for the provider (first attempt to last byte); undefined when none was called. */
-  readonly upstreamSeconds?: number;
+  readonly upstreamSeconds?: number | undefined;
 }
 
 export interface ChargedUsage {

@@ -116,7 +116,13 @@ async function readiness(db: Kysely<Database>): Promise<Readiness> {
   try {
     return await Promise.race([check(), timeout]);
   } catch (error) {
-    return { ok: false, reason: `the database did not answer: ${(error as Error).message}` };
+    // The code only (ECONNREFUSED, 57P01, …): /readyz answers whoever reaches it, and a driver's
+    // message may name internal hosts and users.
+    const code = (error as { code?: unknown }).code;
+    return {
+      ok: false,
+      reason: `the database did not answer (${typeof code === 'string' ? code : (error as Error).name})`,
+    };
   } finally {
     clearTimeout(timer);
   }

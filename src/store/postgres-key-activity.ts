@@ -48,6 +48,8 @@ export interface PostgresKeyActivityOptions {
  */
 export class PostgresKeyActivity implements CredentialLookup, KeyUseSink, ForgetfulCache {
   private readonly cache = new Map<string, { credential: KeyCredential; readAt: number }>();
+  /** Told of each lookup, hit or miss (metrics count them). */
+  onLookup: (hit: boolean) => void = () => {};
   /** Bumped by forget(): a read that began before it must not refill the cache with what it saw. */
   private generation = 0;
   private readonly cacheMs: number;
@@ -81,7 +83,9 @@ export class PostgresKeyActivity implements CredentialLookup, KeyUseSink, Forget
   async findCredential(hash: string): Promise<KeyCredential | undefined> {
     const now = this.now();
     const cached = this.cache.get(hash);
-    if (cached && now - cached.readAt < this.cacheMs) return cached.credential;
+    const fresh = cached !== undefined && now - cached.readAt < this.cacheMs;
+    this.onLookup(fresh);
+    if (fresh) return cached.credential;
     const generation = this.generation;
     const found = await this.read(hash);
     // Unknown hashes are not cached: a flood of made-up keys must not grow memory.

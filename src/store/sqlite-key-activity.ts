@@ -18,6 +18,9 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink, Forgetfu
    */
   private readonly cache = new Map<string, KeyCredential>();
 
+  /** Told of each lookup, hit or miss (metrics count them). */
+  onLookup: (hit: boolean) => void = () => {};
+
   constructor(
     db: BetterSqlite,
     private readonly watch: DataVersionWatch,
@@ -56,6 +59,7 @@ export class SqliteKeyActivity implements CredentialLookup, KeyUseSink, Forgetfu
   async findCredential(hash: string): Promise<KeyCredential | undefined> {
     this.watch.check();
     const cached = this.cache.get(hash);
+    this.onLookup(cached !== undefined);
     if (cached) return cached;
     const found = this.read(hash);
     // Unknown hashes are not cached: a flood of made-up keys must not grow memory.

@@ -61,6 +61,12 @@ export type Admission =
  * only a provider reporting more than the hold allowed can, and then it is charged all the same.
  */
 export class Billing {
+  /**
+   * Holds placed here and not yet closed, so that the in-flight gauge counts each hold's end once,
+   * whichever of settle and release comes first (a release after a failed settlement, say).
+   */
+  private readonly open = new Set<string>();
+
   constructor(
     private readonly ledger: Ledger,
     private readonly plans: PlanCatalogue,
@@ -83,6 +89,8 @@ export class Billing {
     });
     const { plan, usage } = decided;
     if (outcome === 'placed' && plan?.kind === 'hold') {
+      this.open.add(id);
+      this.watch.metrics.holdsInFlight(1);
       return { ok: true, hold: { id, amount: plan.holdMicros, maxTokens: plan.maxTokens } };
     }
     if (outcome === 'refused' && plan?.kind === 'refused' && usage) {
@@ -110,6 +118,14 @@ export class Billing {
   async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: UsageFacts) {
     const cost = this.costOf(price, usage, record);
     const settlement = await this.ledger.settle(hold.id, chargeDecision(cost), record);
+    this.closed(hold);
+    this.watch.metrics.usageCharged({
+      model: record.model,
+      provider: record.providerId,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      costMicros: cost,
+    });
     if (settlement.holdWasOpen && cost > settlement.heldMicros) {
       this.watch.log.warn(
         {
@@ -145,6 +161,11 @@ export class Billing {
   }
 
   async release(hold: Hold, record: UsageRecord | undefined): Promise<void> {
+    this.closed(hold);
     await this.ledger.release(hold.id, record, this.clock.now());
+  }
+
+  private closed(hold: Hold): void {
+    if (this.open.delete(hold.id)) this.watch.metrics.holdsInFlight(-1);
   }
 }

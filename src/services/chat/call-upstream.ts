@@ -3,6 +3,7 @@ import type { Failure } from '../../domain/errors.js';
 import { failure } from '../../domain/errors.js';
 import type { Redact } from '../../domain/redact-secrets.js';
 import type { ChatWireFormat } from '../../ports/chat-wire.js';
+import type { Metrics } from '../../ports/metrics.js';
 import type { Clock } from '../../ports/system.js';
 import { UpstreamFailure, type UpstreamResponse, type Upstreams } from '../../ports/upstream.js';
 import { attemptPlan, backoffMs, type DeploymentHealth, retryAfterMs, retryable } from './routing.js';
@@ -27,6 +28,8 @@ export interface UpstreamCaller {
   readonly sleep: (ms: number) => Promise<void>;
   /** Removes the configured provider keys from what a provider's error says. */
   readonly redact: Redact;
+  /** Counts every failed attempt, by provider and the error code it maps to. */
+  readonly metrics: Pick<Metrics, 'providerError'>;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function callWithFallback(
       if (!(error instanceof UpstreamFailure)) throw error;
       caller.health.failed(deployment);
       last = mapUpstreamFailure(error);
+      caller.metrics.providerError(deployment.providerId, last.code);
       providerWait = undefined;
       continue;
     }
@@ -82,6 +86,7 @@ export async function callWithFallback(
     }
     const text = await response.readAll(MAX_ERROR_BODY_BYTES).catch(() => Buffer.alloc(0));
     last = mapUpstreamStatus(response.status, text.toString('utf8'), caller.redact);
+    caller.metrics.providerError(deployment.providerId, last.code);
     if (!retryable(response.status)) return { ok: false, failure: last, attempts: repeats.size };
     caller.health.failed(deployment);
     providerWait = retryAfterMs(response.headers, caller.clock.now());

@@ -11,6 +11,7 @@ import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js'
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
+import { type RequestTrace, startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
 import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
 import type { GenerationEndpoint, GenerationRequest } from './generation-endpoint.js';
@@ -23,6 +24,8 @@ export interface RequestContext {
   readonly clientIp: string;
   readonly userAgent: string;
   readonly startedAt: number;
+  /** Where the service leaves what the request's metrics need; absent when nobody reads them. */
+  readonly trace?: RequestTrace;
 }
 
 export interface Warn {
@@ -75,6 +78,7 @@ export class ChatCompletions {
         'model',
       );
     }
+    if (context.trace) context.trace.model = model.id;
     const { limit } = request;
     if (limit.value !== undefined && limit.value > model.maxOutputTokens) {
       return failure(
@@ -132,8 +136,12 @@ export class ChatCompletions {
     deployments: readonly Deployment[],
     channel: ClientChannel,
   ): Promise<Failure | undefined> {
+    const upstreamDone = startUpstreamTimer(call.context.trace);
     const attempt = await callWithFallback(this.caller, deployments, request.prepare(call.hold.maxTokens));
-    if (!attempt.ok) return this.refuse(call, attempt.failure, { attempts: attempt.attempts });
+    if (!attempt.ok) {
+      upstreamDone(call.model.providerId);
+      return this.refuse(call, attempt.failure, { attempts: attempt.attempts });
+    }
     const served: ServedCall = {
       principal: call.principal,
       context: call.context,
@@ -145,9 +153,9 @@ export class ChatCompletions {
     };
     if (request.stream) {
       const translator = attempt.format.stream(request.includeUsage, this.createdAt());
-      return this.relayStreamed(served, attempt.response, translator, channel);
+      return this.relayStreamed(served, attempt.response, translator, channel, upstreamDone);
     }
-    return this.relayJson(served, attempt.response, attempt.format, channel);
+    return this.relayJson(served, attempt.response, attempt.format, channel, upstreamDone);
   }
 
   private async relayStreamed(
@@ -155,14 +163,17 @@ export class ChatCompletions {
     response: UpstreamResponse,
     translator: StreamTranslator,
     channel: ClientChannel,
+    upstreamDone: (provider: string) => void,
   ): Promise<undefined> {
     const relayed = await relayStream(response, channel, translator);
+    upstreamDone(call.deployment.providerId);
     // A stream that ended without its usage (cut short, or a provider that reports none) is
     // charged for what was relayed, counted with a tokenizer; the record says it was estimated.
     const usage = relayed.usage ?? (await this.estimate(call, relayed.relayedText()));
     const source = relayed.usage ? 'upstream' : 'estimated';
     await this.settle(call, usage, source, relayed.status, relayed.outcome);
     if (relayed.outcome === 'failed_mid_stream') {
+      this.caller.metrics.providerError(call.deployment.providerId, 'upstream_stream_interrupted');
       this.log.warn(
         { requestId: call.context.requestId, providerId: call.deployment.providerId, status: relayed.status },
         'upstream stream ended before the answer was complete',
@@ -177,21 +188,26 @@ export class ChatCompletions {
     response: UpstreamResponse,
     format: ChatWireFormat,
     channel: ClientChannel,
+    upstreamDone: (provider: string) => void,
   ) {
     let raw: Buffer;
     try {
       raw = await response.readAll(MAX_JSON_RESPONSE_BYTES);
+      upstreamDone(call.deployment.providerId);
     } catch (error) {
+      upstreamDone(call.deployment.providerId);
       if (!(error instanceof UpstreamFailure)) throw error;
       // The status line said 200, so the provider was reached: a body that breaks off is its error.
       const mapped =
         error.kind === 'timeout'
           ? mapUpstreamFailure(error)
           : failure('upstream_error', 'The upstream provider’s answer could not be read in full.');
+      this.caller.metrics.providerError(call.deployment.providerId, mapped.code);
       return this.refuse(call, mapped, error);
     }
     const answer = format.response(raw, this.createdAt());
     if (!answer) {
+      this.caller.metrics.providerError(call.deployment.providerId, 'upstream_error');
       return this.refuse(
         call,
         failure('upstream_error', 'The upstream provider returned a malformed or incomplete response.'),

@@ -18,6 +18,8 @@ export class DeploymentHealth {
   constructor(
     private readonly policy: RoutingPolicy,
     private readonly clock: Clock,
+    /** Told each time a deployment starts cooling down (metrics count them by provider). */
+    private readonly onCooldown: (providerId: string) => void = () => {},
   ) {}
 
   cooling(deployment: Deployment): boolean {
@@ -33,6 +35,7 @@ export class DeploymentHealth {
       // Skipped for a while, then tried again by itself: no operator action needed to bring it back.
       entry.coolUntil = this.clock.now() + this.policy.cooldownMs;
       entry.failures = 0;
+      this.onCooldown(deployment.providerId);
     }
     this.state.set(key(deployment), entry);
   }

@@ -13,6 +13,7 @@ import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
 import { mapUpstreamFailure } from '../chat/upstream-errors.js';
+import { startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
 
 const MAX_EMBEDDINGS_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -69,6 +70,7 @@ export class Embeddings {
     const request = parsed.data;
     const model = this.catalogue.find(request.model);
     if (!model) return failure('model_not_found', `The model '${request.model}' does not exist.`, 'model');
+    if (context.trace) context.trace.model = model.id;
     const unbounded = unboundedFieldRefusal(request, model.allowFields);
     if (unbounded) return unbounded;
     const deployments = model.deployments.filter(
@@ -141,15 +143,21 @@ export class Embeddings {
       });
       return mapped;
     };
+    const upstreamDone = startUpstreamTimer(context.trace);
     const attempt = await callWithFallback(this.caller, deployments, (deployment) => ({
       path: '/embeddings',
       body: JSON.stringify({ ...request, model: deployment.upstreamModel }),
     }));
-    if (!attempt.ok) return refuse(attempt.failure, deployments[0]!);
+    if (!attempt.ok) {
+      upstreamDone(deployments[0]!.providerId);
+      return refuse(attempt.failure, deployments[0]!);
+    }
     let raw: Buffer;
     try {
       raw = await attempt.response.readAll(MAX_EMBEDDINGS_RESPONSE_BYTES);
+      upstreamDone(attempt.deployment.providerId);
     } catch (error) {
+      upstreamDone(attempt.deployment.providerId);
       if (!(error instanceof UpstreamFailure)) throw error;
       return refuse(mapUpstreamFailure(error), attempt.deployment);
     }
