@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,15 +14,9 @@ import {
   seedKey,
   withServicesBesideServer,
 } from './services-beside-server.js';
+import { type CliResult, runCli, runCliJson, spawnServe, stopProcess } from './tollgate-process.js';
 
-/** The built bin, as an operator runs it. */
-export const BIN = path.resolve('bin/tollgate.js');
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { BIN, type CliResult } from './tollgate-process.js';
 
 /** `tollgate serve` in its own process on a temporary SQLite database, and the CLI beside it. */
 export interface CliServer {
@@ -61,29 +55,9 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
     PORT: '0',
   };
   const config = loadConfig(path.join(dir, 'tollgate.yaml'), env);
-  const server = spawn('node', [BIN, 'serve'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)"/.exec(seen);
-      if (match?.[1]) resolve(match[1]);
-    });
-    server.stderr?.on('data', () => {});
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
-  });
+  const { child: server, baseUrl } = await spawnServe(env, dir);
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}, stdin?: string) =>
-    new Promise<CliResult>((resolve) => {
-      const child = execFile(
-        'node',
-        [BIN, ...args],
-        { env: { ...env, ...extraEnv }, cwd: dir },
-        (error, stdout, stderr) => {
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        },
-      );
-      child.stdin?.end(stdin ?? '');
-    });
+    runCli(args, { ...env, ...extraEnv }, dir, stdin);
   return {
     dir,
     env,
@@ -92,20 +66,13 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
     baseUrl,
     config,
     cli,
-    async cliJson<T>(args: string[]): Promise<T> {
-      const result = await cli([...args, '--json']);
-      if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} failed: ${result.stderr}`);
-      return JSON.parse(result.stdout) as T;
-    },
+    cliJson: <T>(args: string[]) => runCliJson<T>(args, env, dir),
     seedAccount: (options) => seedAccount(config, options),
     seedKey: (accountId, options) => seedKey(config, accountId, options),
     balancesOf: (accountId) => balancesOf(config, accountId),
     services: (work) => withServicesBesideServer(config, work),
     async stop() {
-      if (server.exitCode === null) {
-        server.kill('SIGTERM');
-        await new Promise((resolve) => server.once('exit', resolve));
-      }
+      await stopProcess(server);
       await upstream.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import { costOf, type ModelPrice } from '../../src/domain/pricing.js';
 import { createTollgate, type Tollgate } from '../../src/main.js';
 import type { Clock } from '../../src/ports/system.js';
 import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-openai-upstream.js';
+import { chargesByPool, type LedgerFigures, ledgerFigures, type PoolCharges } from './ledger-figures.js';
 
 /** A secret for tests only: it protects nothing but throwaway keys in a temporary database. */
 export const TEST_KEY_SECRET = 'test-only-secret-0123456789abcdef0123456789';
@@ -56,9 +57,9 @@ export interface Harness {
   /** An account with `usd` of prepaid credit, subscribed to `plans`, and one key of the given type. */
   seed(options?: SeedOptions): Promise<Seeded>;
   /** Checks the account's prepaid ledger: entries sum to the balance and no hold is left open. */
-  ledgerOf(accountId: string): Promise<{ sum: number; balance: number; settled: number; openHolds: number }>;
+  ledgerOf(accountId: string): Promise<LedgerFigures>;
   /** What each pool of the account has been charged, from the ledger's settle entries. */
-  chargedByPool(accountId: string): Promise<{ prepaid: number; subscription: number; agent_quota: number }>;
+  chargedByPool(accountId: string): Promise<PoolCharges>;
   close(): Promise<void>;
 }
 
@@ -192,24 +193,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { accountId: account.value.id, keyId: created.value.record.id, key: created.value.key };
     },
     async ledgerOf(accountId) {
-      const entries = (await tollgate.services.ledger.entries(accountId)).filter((e) => e.pool === 'prepaid');
       const account = await tollgate.services.accounts.find(accountId);
-      const holds = new Set(entries.filter((e) => e.kind === 'hold').map((e) => e.holdId));
-      for (const e of entries) if (e.kind === 'release') holds.delete(e.holdId);
-      return {
-        sum: entries.reduce((total, e) => total + e.amount, 0),
-        balance: account?.availableMicros ?? Number.NaN,
-        settled: entries.filter((e) => e.kind === 'settle').reduce((total, e) => total - e.amount, 0),
-        openHolds: holds.size,
-      };
+      return ledgerFigures(tollgate.services.ledger, account?.availableMicros ?? Number.NaN, accountId);
     },
-    async chargedByPool(accountId) {
-      const charged = { prepaid: 0, subscription: 0, agent_quota: 0 };
-      for (const e of await tollgate.services.ledger.entries(accountId)) {
-        if (e.kind === 'settle') charged[e.pool] -= e.amount;
-      }
-      return charged;
-    },
+    chargedByPool: (accountId) => chargesByPool(tollgate.services.ledger, accountId),
     async close() {
       // A client may have opened a connection it never used; Node waits for those on close, so cut them.
       tollgate.app.server.closeAllConnections();

@@ -5,6 +5,7 @@ import type { KeyType } from '../../src/domain/api-key.js';
 import { type KeySpending, PREPAID_SPENDING } from '../../src/domain/key-spending.js';
 import { parseUsd } from '../../src/domain/money.js';
 import { blockListAllowlists } from '../../src/net/ip-allowlist.js';
+import type { Ledger } from '../../src/ports/ledger.js';
 import { AccountService } from '../../src/services/accounts.js';
 import { ApiKeyService } from '../../src/services/api-keys.js';
 import { BalanceReader } from '../../src/services/billing/balances.js';
@@ -32,6 +33,8 @@ export interface ServicesBesideServer {
   readonly keys: ApiKeyService;
   readonly subscriptions: SubscriptionService;
   readonly balances: BalanceReader;
+  /** The ledger as the CLI opens it: its entries are what the server wrote. */
+  readonly ledger: Ledger;
 }
 
 export async function withServicesBesideServer<T>(
@@ -68,6 +71,7 @@ export async function withServicesBesideServer<T>(
         id,
       ),
       balances: new BalanceReader(ledger, plans, systemClock),
+      ledger,
     });
   } finally {
     await database.close();
