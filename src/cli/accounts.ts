@@ -17,6 +17,7 @@ export function accountJson(account: Account) {
           amount_usd: formatUsd(account.autoTopup.amountMicros),
         }
       : null,
+    tier: account.tier,
     created_at: new Date(account.createdAt).toISOString(),
   };
 }
@@ -49,6 +50,19 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
           `${account.id}  ${account.email}  ${account.status}`,
           `balance: ${formatUsd(account.availableMicros)}`,
         ].join('\n'),
+      );
+    });
+
+  accounts
+    .command('set-tier <accountId> <tier>')
+    .description("give the account a tier of its own (it wins over its plan's tier); none clears it")
+    .action(async (accountId: string, tier: string) => {
+      const result = await withServices(globals(), (s) => s.tiers.set(accountId, tier));
+      if (!result.ok) throw new UsageError(result.error);
+      print(globals().json, accountJson(result.value), () =>
+        result.value.tier === null
+          ? `account ${accountId} has no tier of its own: its plan's tier or the default applies`
+          : `account ${accountId} is now on the ${result.value.tier} tier`,
       );
     });
 

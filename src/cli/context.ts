@@ -13,6 +13,8 @@ import { AccountService } from '../services/accounts.js';
 import { ApiKeyService } from '../services/api-keys.js';
 import { BalanceReader } from '../services/billing/balances.js';
 import { PlanCatalogue } from '../services/billing/plan-catalogue.js';
+import { TierAssignment } from '../services/limits/tier-assignment.js';
+import { TierCatalogue } from '../services/limits/tier-catalogue.js';
 import { SubscriptionService } from '../services/subscriptions.js';
 import { DataVersionWatch } from '../store/data-version-watch.js';
 import { KyselyAccountStore } from '../store/kysely-accounts.js';
@@ -85,6 +87,7 @@ export async function withServices<T>(
     subscriptions: SubscriptionService;
     balances: BalanceReader;
     plans: PlanCatalogue;
+    tiers: TierAssignment;
     config: Config;
     db: OpenDatabase['db'];
   }) => Promise<T>,
@@ -172,6 +175,7 @@ export async function withServices<T>(
       subscriptions,
       balances,
       plans,
+      tiers: new TierAssignment(new TierCatalogue(config.tiers), accountStore),
       config,
       db: database.db,
     });

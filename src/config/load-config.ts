@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Plan } from '../domain/plans.js';
 import { dearestPromptPrice, type ModelPrice, multipliedPrice } from '../domain/pricing.js';
 import type { PromptAllowance } from '../domain/prompt-tokens.js';
+import type { Tier } from '../domain/tiers.js';
 import type { UnboundedField } from '../domain/unbounded-fields.js';
 import { type DatabaseConfig, DatabaseUrlError, databaseConfig } from './database-url.js';
 import { type API_BASES, type ConfigFile, configFileSchema, parseListenAddress } from './schema.js';
@@ -118,8 +119,18 @@ export interface Config {
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
   readonly plans: readonly Plan[];
+  /** Rate limits and model access; see domain/tiers.ts for which tier a request runs under. */
+  readonly tiers: TierConfig;
   /** Every path each API base is served at, the base itself first. */
   readonly basePaths: Readonly<Record<ApiBasePath, readonly string[]>>;
+}
+
+export interface TierConfig {
+  readonly tiers: readonly Tier[];
+  /** The tier of an account without one of its own or from its plan; undefined: no limits. */
+  readonly defaultTier: string | undefined;
+  /** Plan id → the tier its live subscriptions give. */
+  readonly planTiers: ReadonlyMap<string, string>;
 }
 
 export type ApiBasePath = (typeof API_BASES)[number];
@@ -158,6 +169,23 @@ function toPlan(p: ConfigFile['plans'][number]): Plan {
       requests: l.requests,
       usd: l.usd === undefined ? undefined : usdToMicros(l.usd),
     })),
+  };
+}
+
+function tiersOf(file: ConfigFile): TierConfig {
+  const canonical = new Map(file.models.flatMap((m) => [m.id, ...m.aliases].map((name) => [name, m.id])));
+  return {
+    tiers: file.tiers.map((t) => ({
+      id: t.id,
+      limits: {
+        requestsPerMinute: t.requests_per_minute,
+        tokensPerMinute: t.tokens_per_minute,
+        concurrentRequests: t.concurrent_requests,
+      },
+      models: t.models === '*' ? 'all' : new Set(t.models.map((name) => canonical.get(name) ?? name)),
+    })),
+    defaultTier: file.default_tier,
+    planTiers: new Map(file.plans.flatMap((p) => (p.tier === undefined ? [] : [[p.id, p.tier] as const]))),
   };
 }
 
@@ -378,6 +406,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
     },
     models: file.models.map((m) => toModel(m, providerTypes, overheadOf)),
     plans: file.plans.map(toPlan),
+    tiers: tiersOf(file),
     basePaths: basePathsOf(file),
   };
 }

@@ -149,16 +149,38 @@ const plan = z.discriminatedUnion(
       kind: z.literal('inference'),
       name: z.string().min(1).max(100).optional(),
       monthly_budget_usd: usdAmount,
+      tier: z.string().optional(),
     }),
     z.strictObject({
       id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _'),
       kind: z.literal('chat'),
       name: z.string().min(1).max(100).optional(),
       agent_limits: z.array(agentLimit).min(1),
+      tier: z.string().optional(),
     }),
   ],
   { error: 'expected kind: inference or kind: chat' },
 );
+
+const perMinuteLimit = z.number().int().min(1).max(1_000_000_000).optional();
+
+/** A tier: how fast its accounts may call and which models they may use. A limit left out is not enforced. */
+const tier = z.strictObject({
+  // "none" is what `accounts set-tier <account> none` means: no tier of the account's own.
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected lowercase letters, digits, - or _')
+    .refine((id) => id !== 'none', '"none" is reserved: it clears an account\'s tier'),
+  requests_per_minute: perMinuteLimit,
+  tokens_per_minute: perMinuteLimit,
+  concurrent_requests: z.number().int().min(1).max(1_000_000).optional(),
+  // Model ids or aliases, or '*' for every model.
+  models: z
+    .union([z.literal('*'), z.array(z.string().min(1)).min(1)], {
+      error: "expected a list of model ids, or '*' for every model",
+    })
+    .default('*'),
+});
 
 /** The API bases Tollgate serves; an alias serves the same API under another path. */
 export const API_BASES = ['/v1', '/api/v1/agents', '/api/chat-agent/v1'] as const;
@@ -382,6 +404,9 @@ export const configFileSchema = z
     providers: z.array(provider).min(1),
     models: z.array(model).min(1),
     plans: z.array(plan).default([]),
+    tiers: z.array(tier).default([]),
+    // The tier of an account that has none of its own and no plan naming one; without it, no limits.
+    default_tier: z.string().optional(),
     base_url_aliases: z.array(baseUrlAlias).default([]),
     dashboard,
     mail,
@@ -406,6 +431,7 @@ export const configFileSchema = z
       }
       planIds.add(p.id);
     });
+    checkTiers(file, ctx);
     const paths: string[] = [...API_BASES];
     file.base_url_aliases.forEach((alias, i) => {
       // A path inside another base (or containing one) would make routes ambiguous.
@@ -472,3 +498,43 @@ export const configFileSchema = z
   });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
+
+type TierFields = { tiers: { id: string; models: '*' | string[] }[]; default_tier?: string | undefined };
+
+/** Tier ids are unique, and every tier a plan, the default or a tier's model list names exists. */
+function checkTiers(
+  file: TierFields & { plans: { tier?: string | undefined }[]; models: { id: string; aliases: string[] }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const ids = new Set<string>();
+  const modelNames = new Set(file.models.flatMap((m) => [m.id, ...m.aliases]));
+  file.tiers.forEach((t, i) => {
+    if (ids.has(t.id))
+      ctx.addIssue({ code: 'custom', path: ['tiers', i, 'id'], message: `duplicate tier id "${t.id}"` });
+    ids.add(t.id);
+    if (t.models === '*') return;
+    t.models.forEach((name, j) => {
+      if (!modelNames.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'models', j],
+          message: `unknown model "${name}"; list ids or aliases from models, or '*'`,
+        });
+    });
+  });
+  const known = () => (ids.size === 0 ? 'no tiers are declared' : `declared: ${[...ids].join(', ')}`);
+  if (file.default_tier !== undefined && !ids.has(file.default_tier))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['default_tier'],
+      message: `unknown tier "${file.default_tier}" (${known()})`,
+    });
+  file.plans.forEach((p, i) => {
+    if (p.tier !== undefined && !ids.has(p.tier))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['plans', i, 'tier'],
+        message: `unknown tier "${p.tier}" (${known()})`,
+      });
+  });
+}

@@ -11,6 +11,8 @@ export interface Account {
   readonly availableMicros: Micros;
   readonly autoTopup: AutoTopup;
   readonly createdAt: number;
+  /** The tier an operator gave the account itself; null: its plan's tier or the default. */
+  readonly tier: string | null;
 }
 
 /** A top-up the auto top-up decided on, for payments to act on. */
@@ -30,6 +32,8 @@ export interface AccountStore {
   find(id: string): Promise<Account | undefined>;
   /** False when no such account exists. */
   setStatus(id: string, status: AccountStatus): Promise<boolean>;
+  /** False when no such account exists. */
+  setTier(id: string, tier: string | null): Promise<boolean>;
   /** False when no such account exists. */
   setAutoTopup(id: string, settings: AutoTopup): Promise<boolean>;
   topupRequests(accountId: string): Promise<TopupRequest[]>;

@@ -46,6 +46,8 @@ export interface KeyCredential {
   readonly spending: KeySpending;
   /** The account's live subscriptions, read with the key so a request needs one cached lookup. */
   readonly subscriptions: AccountSubscriptions;
+  /** The tier an operator gave the account itself (`accounts set-tier`), if any. */
+  readonly accountTier: string | undefined;
   /**
    * Set when the hash is a secret a rotation replaced: it works until then (epoch ms), checked on
    * every request, so a cached credential cannot outlive its grace period.

@@ -2,8 +2,10 @@ import { type KeyType, parseApiKey } from '../domain/api-key.js';
 import { type Failure, failure } from '../domain/errors.js';
 import type { KeySpending } from '../domain/key-spending.js';
 import type { AccountSubscriptions } from '../domain/plans.js';
+import type { Tier } from '../domain/tiers.js';
 import type { CredentialLookup, KeyCredential, KeyHasher } from '../ports/keys.js';
 import type { Clock } from '../ports/system.js';
+import { TierCatalogue } from './limits/tier-catalogue.js';
 
 export interface Principal {
   readonly keyId: string;
@@ -11,6 +13,8 @@ export interface Principal {
   readonly keyType: KeyType;
   readonly spending: KeySpending;
   readonly subscriptions: AccountSubscriptions;
+  /** The tier the key's requests run under, resolved with the cached credential; absent: no limits. */
+  readonly tier?: Tier | undefined;
 }
 
 export type AuthOutcome =
@@ -68,6 +72,7 @@ export class Authenticator {
     private readonly keys: CredentialLookup,
     private readonly hasher: KeyHasher,
     private readonly clock: Clock,
+    private readonly tiers: TierCatalogue = TierCatalogue.none(),
   ) {}
 
   /** `clientIp` is the address Fastify derived under the configured trust_proxy, never a raw header. */
@@ -126,6 +131,7 @@ export class Authenticator {
         keyType: credential.type,
         spending: credential.spending,
         subscriptions: credential.subscriptions,
+        tier: this.tiers.tierFor(credential.accountTier, credential.subscriptions, credential.type),
       };
       this.principals.set(credential, principal);
     }

@@ -12,6 +12,7 @@ export interface CredentialRow {
   hash: string;
   revoked_at: number | null;
   status: AccountStatus;
+  account_tier: string | null;
   billing: string;
   overflow: number;
   limit_micros: number | null;
@@ -30,7 +31,7 @@ export interface CredentialRow {
  * that both SQLite and PostgreSQL accept; `where` carries the dialect's placeholder.
  */
 export function credentialQuery(from: string, where: string, validUntil: string): string {
-  return `SELECT k.id AS key_id, k.account_id, k.type, k.hash, k.revoked_at, a.status,
+  return `SELECT k.id AS key_id, k.account_id, k.type, k.hash, k.revoked_at, a.status, a.tier AS account_tier,
               k.billing, k.overflow, k.limit_micros, k.limit_period, k.ip_allowlist,
               si.plan_id AS inference_plan, si.started_at AS inference_since,
               sc.plan_id AS chat_plan, sc.started_at AS chat_since, ${validUntil} AS valid_until
@@ -62,6 +63,7 @@ export function credentialOf(row: CredentialRow, hash: string, allowlists: IpAll
       inference: subscription(row.inference_plan, row.inference_since),
       chat: subscription(row.chat_plan, row.chat_since),
     },
+    accountTier: row.account_tier ?? undefined,
     validUntil: row.valid_until === null ? undefined : Number(row.valid_until),
     allowlist: allowlist.length === 0 ? undefined : allowlists.compile(allowlist),
   };

@@ -15,6 +15,7 @@ function toAccount(row: AccountsTable): Account {
       amountMicros: Number(row.auto_topup_amount_micros),
     },
     createdAt: Number(row.created_at),
+    tier: row.tier,
   };
 }
 
@@ -31,6 +32,7 @@ export class KyselyAccountStore implements AccountStore {
       auto_topup_enabled: 0,
       auto_topup_threshold_micros: 0,
       auto_topup_amount_micros: 0,
+      tier: null,
     };
     const inserted = await this.db
       .insertInto('accounts')
@@ -49,6 +51,15 @@ export class KyselyAccountStore implements AccountStore {
     const result = await this.db
       .updateTable('accounts')
       .set({ status })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async setTier(id: string, tier: string | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('accounts')
+      .set({ tier })
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;

@@ -16,7 +16,7 @@ import type { DatabaseKind } from './database-kind.js';
 import * as initial from './migrations/2026-11-24-initial.js';
 import * as waterfall from './migrations/2026-11-25-waterfall.js';
 import * as settlementJournal from './migrations/2026-11-30-settlement-journal.js';
-
+import * as accountTier from './migrations/2026-12-01-account-tier.js';
 import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
 import * as dashboard from './migrations/2026-12-01-dashboard.js';
 import * as auditOrder from './migrations/2026-12-01-dashboard-audit-order.js';
@@ -39,6 +39,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-12-01-prepaid-debt': prepaidDebt,
   '2026-12-01-request-outcome': requestOutcome,
   '2026-12-01-dashboard-audit-order': auditOrder,
+  '2026-12-01-account-tier': accountTier,
 };
 
 /** Each migration is told which database it runs on, for the few statements that differ. */

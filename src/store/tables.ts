@@ -10,6 +10,8 @@ export interface AccountsTable {
   auto_topup_enabled: number;
   auto_topup_threshold_micros: number;
   auto_topup_amount_micros: number;
+  /** The operator's choice of tier for this account; null: its plan's or the default. */
+  tier: string | null;
 }
 
 export interface ApiKeysTable {

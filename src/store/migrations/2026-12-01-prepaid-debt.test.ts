@@ -71,7 +71,8 @@ describe('the prepaid debt migration', () => {
     const database = await openSqlite(file);
     const { sqlite } = database;
     try {
-      expect(sqlite.prepare("SELECT * FROM accounts WHERE id = 'acct_old'").get()).toEqual({
+      // Every value kept; later migrations may add columns beside them.
+      expect(sqlite.prepare("SELECT * FROM accounts WHERE id = 'acct_old'").get()).toMatchObject({
         id: 'acct_old',
         email: 'old@example.com',
         status: 'active',
