@@ -19,6 +19,8 @@ import type { Change } from './ports/change-feed.js';
 import type { Ledger } from './ports/ledger.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
+import { InMemoryRateLimiter } from './rate-limits/in-memory-rate-limiter.js';
+import { leaseLifetimeMs } from './rate-limits/lease-lifetime.js';
 import { type RequestPathStores, requestPathStores } from './request-path-stores.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
@@ -34,6 +36,9 @@ import { ChatCompletions } from './services/chat/proxy-chat.js';
 import { DeploymentHealth } from './services/chat/routing.js';
 import { Embeddings } from './services/embeddings/embeddings.js';
 import { KeyUseRecorder } from './services/key-use-recorder.js';
+import { RequestLimits } from './services/limits/request-limits.js';
+import { TierAssignment } from './services/limits/tier-assignment.js';
+import { TierCatalogue } from './services/limits/tier-catalogue.js';
 import { SubscriptionService } from './services/subscriptions.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyAuditLog } from './store/kysely-audit.js';
@@ -55,6 +60,7 @@ export interface Tollgate {
     /** What GET /metrics exports (settlements above their hold, among the rest). */
     readonly metrics: PrometheusMetrics;
     readonly dashboard: DashboardServices;
+    readonly tiers: TierAssignment;
   };
   /** Where GET /metrics is served on its own address (metrics.listen), once listening. */
   metricsUrl(): string | undefined;
@@ -217,6 +223,8 @@ export async function createTollgate(
     log: warn,
     metrics,
   });
+  const tierCatalogue = new TierCatalogue(config.tiers);
+  const limits = new RequestLimits(new InMemoryRateLimiter(clock, leaseLifetimeMs(config)), id);
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
@@ -252,12 +260,13 @@ export async function createTollgate(
         : {}),
     },
     {
-      authenticator: new Authenticator(config.brand, keyActivity, hasher, clock),
+      authenticator: new Authenticator(config.brand, keyActivity, hasher, clock, tierCatalogue),
       uses,
       catalogue,
-      embeddings: new Embeddings(catalogue, billing, caller, clock, warn),
-      chat: new ChatCompletions(chatEndpoint, catalogue, billing, caller, clock, warn),
-      completions: new ChatCompletions(completionsEndpoint, catalogue, billing, caller, clock, warn),
+      embeddings: new Embeddings(catalogue, billing, caller, clock, warn, limits),
+      chat: new ChatCompletions(chatEndpoint, catalogue, billing, caller, clock, warn, limits),
+      completions: new ChatCompletions(completionsEndpoint, catalogue, billing, caller, clock, warn, limits),
+      limits,
       balances: new BalanceReader(ledger, plans, clock),
       startedAt: clock.now(),
     },
@@ -278,7 +287,15 @@ export async function createTollgate(
     app,
     config,
     instanceId,
-    { accounts, keys, subscriptions, ledger, metrics, dashboard },
+    {
+      accounts,
+      keys,
+      subscriptions,
+      ledger,
+      metrics,
+      dashboard,
+      tiers: new TierAssignment(tierCatalogue, accountStore, announce),
+    },
     {
       // Expired sessions and finished rate-limit windows are refused anyway; this only frees the rows.
       sweepDashboard: async () => {

@@ -175,7 +175,7 @@ export async function withServices<T>(
       subscriptions,
       balances,
       plans,
-      tiers: new TierAssignment(new TierCatalogue(config.tiers), accountStore),
+      tiers: new TierAssignment(new TierCatalogue(config.tiers), accountStore, announce),
       config,
       db: database.db,
     });

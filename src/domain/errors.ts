@@ -32,6 +32,12 @@ export const ERROR_CATALOGUE = {
     type: 'permission_error',
     message: 'This account is suspended. Contact the operator of this service.',
   },
+  model_not_in_tier: {
+    status: 403,
+    type: 'permission_error',
+    message:
+      'This model is not available on your tier. Check your account status and subscription tier in the dashboard.',
+  },
   ip_not_allowed: {
     status: 403,
     type: 'permission_error',
@@ -41,6 +47,11 @@ export const ERROR_CATALOGUE = {
     status: 402,
     type: 'insufficient_quota',
     message: 'You exceeded your current quota: add credits to continue.',
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    type: 'requests',
+    message: 'Rate limit reached. Please try again later.',
   },
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'The request is not valid.' },
   invalid_json: {
@@ -109,6 +120,8 @@ export interface Failure {
   readonly code: ErrorCode;
   readonly message?: string;
   readonly param?: string;
+  /** OpenAI's `type` when it differs from the catalogue's: a 429 says `requests` or `tokens`, as OpenAI's does. */
+  readonly type?: string;
   /** Extra fields of the error object beside OpenAI's four, e.g. which pool a 402 ran out of. */
   readonly details?: Readonly<Record<string, string | number>>;
 }

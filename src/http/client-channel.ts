@@ -36,6 +36,10 @@ class ReplyChannel implements ClientChannel {
     this.goneListeners.push(listener);
   }
 
+  header(name: string, value: string): void {
+    this.reply.header(name, value);
+  }
+
   sendJson(status: number, body: unknown): void {
     void this.reply.code(status).type('application/json').send(body);
   }
@@ -43,7 +47,9 @@ class ReplyChannel implements ClientChannel {
   openEventStream(): void {
     this.watch();
     this.reply.hijack();
+    // Headers set on the reply so far (rate limits) go out with the stream's first byte.
     this.raw.writeHead(200, {
+      ...(this.reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',

@@ -7,7 +7,7 @@ export function envelope(failureValue: Failure) {
   return {
     error: {
       message: failureValue.message ?? spec.message,
-      type: spec.type,
+      type: failureValue.type ?? spec.type,
       code: failureValue.code,
       param: failureValue.param ?? null,
       ...failureValue.details,

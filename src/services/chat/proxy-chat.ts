@@ -11,6 +11,7 @@ import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js'
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
+import { type LimitTicket, noRequestLimits, type RequestLimits } from '../limits/request-limits.js';
 import { type RequestTrace, startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
 import { callWithFallback, type UpstreamCaller } from './call-upstream.js';
@@ -41,6 +42,8 @@ export interface BilledCall {
   readonly context: RequestContext;
   readonly model: ModelConfig;
   readonly hold: Hold;
+  /** Its place under the account's rate limits, told the real tokens at settlement. */
+  readonly limitTicket: LimitTicket;
   /** Completions generated, each up to hold.maxTokens. */
   readonly generations: number;
   /** The prompt's tokens as sent upstream, for a provider that never reported its usage. */
@@ -64,6 +67,7 @@ export class ChatCompletions {
     private readonly caller: UpstreamCaller,
     private readonly clock: Clock,
     private readonly log: Warn,
+    private readonly limits: RequestLimits = noRequestLimits(),
   ) {}
 
   async handle(principal: Principal, body: unknown, context: RequestContext, channel: ClientChannel) {
@@ -79,6 +83,8 @@ export class ChatCompletions {
       );
     }
     if (context.trace) context.trace.model = model.id;
+    const notInTier = this.limits.modelRefusal(principal, model.id);
+    if (notInTier) return notInTier;
     const { limit } = request;
     if (limit.value !== undefined && limit.value > model.maxOutputTokens) {
       return failure(
@@ -99,12 +105,37 @@ export class ChatCompletions {
         'model',
       );
     }
+    const promptCeiling = promptTokensCeiling(request.prompt, model.promptAllowance);
+    // The most tokens the request can use, counted now and corrected when it ends.
+    const tokensCeiling = promptCeiling + (limit.value ?? model.maxOutputTokens) * request.generations;
+    const limited = await this.limits.admit(principal, tokensCeiling, channel);
+    if (!limited.ok) return limited.failure;
+    try {
+      return await this.holdAndForward(principal, context, channel, request, model, deployments, {
+        promptCeiling,
+        ticket: limited.ticket,
+      });
+    } finally {
+      await limited.ticket.end();
+    }
+  }
+
+  private async holdAndForward(
+    principal: Principal,
+    context: RequestContext,
+    channel: ClientChannel,
+    request: GenerationRequest,
+    model: ModelConfig,
+    deployments: readonly Deployment[],
+    counted: { readonly promptCeiling: number; readonly ticket: LimitTicket },
+  ): Promise<Failure | undefined> {
+    const { limit } = request;
     const admission = await this.billing.admit({
       principal,
       requestId: context.requestId,
       // The dearest deployment's price: the hold must cover whichever one ends up serving.
       price: model.holdPrice,
-      promptTokensCeiling: promptTokensCeiling(request.prompt, model.promptAllowance),
+      promptTokensCeiling: counted.promptCeiling,
       requestedMaxTokens: limit.value,
       maxTokensParam: limit.param,
       modelMaxOutputTokens: model.maxOutputTokens,
@@ -116,6 +147,7 @@ export class ChatCompletions {
       context,
       model,
       hold: admission.hold,
+      limitTicket: counted.ticket,
       generations: request.generations,
       estimatePromptTokens: request.estimatePromptTokens,
     };
@@ -147,6 +179,7 @@ export class ChatCompletions {
       context: call.context,
       model: call.model,
       hold: call.hold,
+      limitTicket: call.limitTicket,
       generations: call.generations,
       estimatePromptTokens: call.estimatePromptTokens,
       deployment: attempt.deployment,
@@ -251,6 +284,7 @@ export class ChatCompletions {
         "the provider wrote more output than the limit it was sent: check the provider's max_tokens_field",
       );
     }
+    call.limitTicket.used(usage.promptTokens + usage.completionTokens);
     const { holdWasOpen } = await this.billing.settle(
       call.hold,
       call.deployment.price,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Deployment } from '../../config/load-config.js';
+import type { Deployment, ModelConfig } from '../../config/load-config.js';
 import { type Failure, failure } from '../../domain/errors.js';
 import { forwardedBytes, utf8Length } from '../../domain/prompt-tokens.js';
 import { textInputTokens } from '../../domain/token-estimate.js';
@@ -13,6 +13,7 @@ import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
 import { mapUpstreamFailure } from '../chat/upstream-errors.js';
+import { type LimitTicket, noRequestLimits, type RequestLimits } from '../limits/request-limits.js';
 import { startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
 
@@ -54,6 +55,7 @@ export class Embeddings {
     private readonly caller: UpstreamCaller,
     private readonly clock: Clock,
     private readonly log: Warn,
+    private readonly limits: RequestLimits = noRequestLimits(),
   ) {}
 
   async handle(principal: Principal, body: unknown, context: RequestContext, channel: ClientChannel) {
@@ -71,6 +73,8 @@ export class Embeddings {
     const model = this.catalogue.find(request.model);
     if (!model) return failure('model_not_found', `The model '${request.model}' does not exist.`, 'model');
     if (context.trace) context.trace.model = model.id;
+    const notInTier = this.limits.modelRefusal(principal, model.id);
+    if (notInTier) return notInTier;
     const unbounded = unboundedFieldRefusal(request, model.allowFields);
     if (unbounded) return unbounded;
     const deployments = model.deployments.filter(
@@ -79,12 +83,34 @@ export class Embeddings {
     if (deployments.length === 0) {
       return failure('invalid_request', `The model '${request.model}' does not serve embeddings.`, 'model');
     }
+    // A server that renders inputs through a template (vLLM's chat embeddings) reads other fields too.
+    const promptCeiling = inputTokensCeiling(request.input) + forwardedBytes(request, CONTROLLED);
+    const limited = await this.limits.admit(principal, promptCeiling, channel);
+    if (!limited.ok) return limited.failure;
+    try {
+      return await this.holdAndForward(principal, context, request, deployments, channel, model, {
+        promptCeiling,
+        ticket: limited.ticket,
+      });
+    } finally {
+      await limited.ticket.end();
+    }
+  }
+
+  private async holdAndForward(
+    principal: Principal,
+    context: RequestContext,
+    request: z.infer<typeof embeddingsRequest>,
+    deployments: readonly Deployment[],
+    channel: ClientChannel,
+    model: ModelConfig,
+    counted: { readonly promptCeiling: number; readonly ticket: LimitTicket },
+  ): Promise<Failure | undefined> {
     const admission = await this.billing.admit({
       principal,
       requestId: context.requestId,
       price: { ...model.holdPrice, outputMicrosPerMillion: 0 },
-      // A server that renders inputs through a template (vLLM's chat embeddings) reads other fields too.
-      promptTokensCeiling: inputTokensCeiling(request.input) + forwardedBytes(request, CONTROLLED),
+      promptTokensCeiling: counted.promptCeiling,
       requestedMaxTokens: undefined,
       maxTokensParam: 'max_tokens',
       modelMaxOutputTokens: 1,
@@ -94,7 +120,10 @@ export class Embeddings {
     const hold = admission.hold;
     let closed = false;
     try {
-      const outcome = await this.forward(principal, context, request, deployments, hold, channel, model.id);
+      const outcome = await this.forward(principal, context, request, deployments, hold, channel, {
+        modelId: model.id,
+        ticket: counted.ticket,
+      });
       closed = true;
       return outcome;
     } finally {
@@ -109,7 +138,7 @@ export class Embeddings {
     deployments: readonly Deployment[],
     hold: Hold,
     channel: ClientChannel,
-    modelId: string,
+    { modelId, ticket }: { readonly modelId: string; readonly ticket: LimitTicket },
   ): Promise<Failure | undefined> {
     const record = (deployment: Deployment, status: number) => {
       const now = this.clock.now();
@@ -170,6 +199,7 @@ export class Embeddings {
       ),
       completionTokens: 0,
     };
+    ticket.used(usage.promptTokens);
     await this.billing.settle(hold, attempt.deployment.price, usage, {
       ...record(attempt.deployment, 200),
       promptTokens: usage.promptTokens,

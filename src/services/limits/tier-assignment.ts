@@ -1,5 +1,6 @@
 import type { Account, AccountStore } from '../../ports/accounts.js';
 import type { AccountResult } from '../accounts.js';
+import { type AnnounceChange, announceNothing } from '../change-announcer.js';
 import type { TierCatalogue } from './tier-catalogue.js';
 
 /** The word that clears an account's own tier (the configuration refuses it as a tier id). */
@@ -10,8 +11,8 @@ export class TierAssignment {
   constructor(
     private readonly tiers: TierCatalogue,
     private readonly accounts: AccountStore,
-    /** Told after a change, so that cached credentials in this process see the new tier at once. */
-    private readonly afterChange: () => void = () => {},
+    /** Told after a change: cached credentials, here and on every instance, take the new tier. */
+    private readonly announce: AnnounceChange = announceNothing,
   ) {}
 
   async set(accountId: string, tierId: string): Promise<AccountResult<Account>> {
@@ -26,7 +27,7 @@ export class TierAssignment {
       };
     }
     const changed = await this.accounts.setTier(accountId, tierId === NO_TIER ? null : tierId);
-    this.afterChange();
+    if (changed) await this.announce({ scope: 'account', what: 'tier', accountId });
     const account = changed ? await this.accounts.find(accountId) : undefined;
     return account ? { ok: true, value: account } : { ok: false, error: `no account with id ${accountId}` };
   }

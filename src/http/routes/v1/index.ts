@@ -5,6 +5,7 @@ import type { ModelCatalogue } from '../../../services/catalogue.js';
 import type { ChatCompletions } from '../../../services/chat/proxy-chat.js';
 import type { Embeddings } from '../../../services/embeddings/embeddings.js';
 import type { KeyUseRecorder } from '../../../services/key-use-recorder.js';
+import type { RequestLimits } from '../../../services/limits/request-limits.js';
 import { authHook } from '../../auth-hook.js';
 import { sendFailure } from '../../error-envelope.js';
 import { unknownUrl } from '../../error-handler.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly embeddings: Embeddings;
   readonly balances: BalanceReader;
   readonly startedAt: number;
+  /** The tiers' rate limits, for the headers of answers refused before admission. */
+  readonly limits?: RequestLimits;
 }
 
 export interface BaseOptions extends ApiDeps {
@@ -34,9 +37,9 @@ export async function inferenceApi(app: FastifyInstance, deps: BaseOptions): Pro
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   balanceRoutes(app, deps.balances);
-  proxiedPost(app, '/chat/completions', deps.chat, base.path);
-  proxiedPost(app, '/completions', deps.completions, base.path);
-  proxiedPost(app, '/embeddings', deps.embeddings, base.path);
+  proxiedPost(app, '/chat/completions', deps.chat, base.path, deps.limits);
+  proxiedPost(app, '/completions', deps.completions, base.path, deps.limits);
+  proxiedPost(app, '/embeddings', deps.embeddings, base.path, deps.limits);
   // Unknown routes under the base are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }

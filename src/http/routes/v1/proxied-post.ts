@@ -3,6 +3,7 @@ import type { Failure } from '../../../domain/errors.js';
 import type { ClientChannel } from '../../../ports/client-channel.js';
 import type { Principal } from '../../../services/authenticate.js';
 import type { RequestContext } from '../../../services/chat/proxy-chat.js';
+import type { RequestLimits } from '../../../services/limits/request-limits.js';
 import { principalOf } from '../../auth-hook.js';
 import { replyChannel } from '../../client-channel.js';
 import { sendFailure } from '../../error-envelope.js';
@@ -24,15 +25,21 @@ export function proxiedPost(
   path: string,
   service: ProxiedService,
   basePath: string,
+  limits?: RequestLimits,
 ): void {
   app.post(path, async (request, reply) => {
-    const outcome = await service.handle(
-      principalOf(request),
-      request.body,
-      requestContext(request, basePath),
-      replyChannel(reply),
-    );
-    if (outcome) return sendFailure(reply, outcome);
-    return reply;
+    const principal = principalOf(request);
+    const channel = replyChannel(reply);
+    const outcome = await service.handle(principal, request.body, requestContext(request, basePath), channel);
+    if (!outcome) return reply;
+    // Refused before the limits were consulted (a bad body, a model outside the tier): the
+    // headers still say where the account stands, as on every other answer.
+    if (
+      limits &&
+      !reply.hasHeader('x-ratelimit-limit-requests') &&
+      !reply.hasHeader('x-ratelimit-limit-tokens')
+    )
+      await limits.describe(principal, channel);
+    return sendFailure(reply, outcome);
   });
 }
