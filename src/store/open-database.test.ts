@@ -41,8 +41,7 @@ describe('a transaction through Kysely', () => {
     // Another process (the server beside a CLI command), which does not wait for locks.
     const other = new SqliteDatabase(file);
     other.pragma('busy_timeout = 0');
-    const otherWrite = () =>
-      other.prepare("UPDATE accounts SET status = 'other' WHERE id = 'nobody'").run();
+    const otherWrite = () => other.prepare("UPDATE accounts SET status = 'other' WHERE id = 'nobody'").run();
     try {
       let otherRefused = false;
       await database.db.transaction().execute(async (trx) => {

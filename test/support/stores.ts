@@ -1,5 +1,6 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe } from 'vitest';
-import { type OpenDatabase, openDatabase, openSqlite } from '../../src/store/open-database.js';
+import { type OpenDatabase, openPostgres, openSqlite } from '../../src/store/open-database.js';
 import { type PostgresServer, postgresMissing, startPostgres } from './real-servers.js';
 
 /** One of the databases every store is tested on. */
@@ -12,14 +13,47 @@ export interface StoreKind {
 }
 
 /**
+ * A PostgreSQL server for this test file, with a migrated template: each new database is a copy
+ * of it (CREATE DATABASE … TEMPLATE), which costs a fraction of migrating an empty one.
+ */
+async function templatedServer(): Promise<{ server: PostgresServer; copy(): Promise<string> }> {
+  const server = await startPostgres();
+  const template = `tollgate_template_${process.pid}`;
+  const templateUrl = await server.createDatabase(template);
+  // Migrated, then closed: PostgreSQL copies a template only while nobody is connected to it.
+  await (await openPostgres(templateUrl, 1)).close();
+  let copies = 0;
+  return {
+    server,
+    async copy() {
+      const name = `${template}_copy_${++copies}`;
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+      } finally {
+        await admin.end();
+      }
+      const url = new URL(server.url);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+  };
+}
+
+/** Shared by every suite of a test file (vitest gives each file its own copy of this module). */
+let postgres: ReturnType<typeof templatedServer> | undefined;
+
+/**
  * SQLite in memory, and PostgreSQL: one real server per test file, started on first use and
  * stopped after the file's tests, with a fresh database for each `open()`. Call at the top level
  * of a test file (it registers the server's afterAll there).
  */
 export function storeKinds(): StoreKind[] {
-  let server: Promise<PostgresServer> | undefined;
   afterAll(async () => {
-    if (server) await (await server).stop();
+    const started = postgres;
+    postgres = undefined;
+    if (started) await (await started).server.stop();
   });
   const skip = postgresMissing();
   return [
@@ -28,9 +62,8 @@ export function storeKinds(): StoreKind[] {
       name: 'postgres',
       ...(skip === undefined ? {} : { skip }),
       open: async () => {
-        server ??= startPostgres();
-        const url = await (await server).createDatabase();
-        return openDatabase({ kind: 'postgres', url, poolSize: 4 });
+        postgres ??= templatedServer();
+        return openPostgres(await (await postgres).copy(), 4);
       },
     },
   ];
