@@ -54,7 +54,7 @@ export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Confi
  * The CLI's ledger. On PostgreSQL it is made on first use, so that commands that touch no money
  * (accounts, keys, users) work before the PostgreSQL ledger does.
  */
-function cliLedger(database: OpenDatabase): Ledger {
+export function cliLedger(database: OpenDatabase): Ledger {
   if (database.kind === 'sqlite')
     return new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
       newId(prefix),

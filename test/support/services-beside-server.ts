@@ -1,3 +1,4 @@
+import { cliLedger } from '../../src/cli/context.js';
 import type { Config } from '../../src/config/load-config.js';
 import { HmacKeyHasher } from '../../src/crypto/hmac-key-hasher.js';
 import { cryptoRandom, newId, systemClock } from '../../src/crypto/system.js';
@@ -11,14 +12,12 @@ import { ApiKeyService } from '../../src/services/api-keys.js';
 import { BalanceReader } from '../../src/services/billing/balances.js';
 import { PlanCatalogue } from '../../src/services/billing/plan-catalogue.js';
 import { SubscriptionService } from '../../src/services/subscriptions.js';
-import { DataVersionWatch } from '../../src/store/data-version-watch.js';
 import { KyselyAccountStore } from '../../src/store/kysely-accounts.js';
 import { KyselyAuditLog } from '../../src/store/kysely-audit.js';
 import { KyselyKeyStore } from '../../src/store/kysely-keys.js';
 import { KyselySessionStore } from '../../src/store/kysely-sessions.js';
 import { KyselySubscriptionStore } from '../../src/store/kysely-subscriptions.js';
-import { openSqlite } from '../../src/store/open-database.js';
-import { SqliteLedger } from '../../src/store/sqlite-ledger.js';
+import { openDatabase } from '../../src/store/open-database.js';
 import { TEST_KEY_SECRET } from './harness.js';
 
 /**
@@ -41,12 +40,11 @@ export async function withServicesBesideServer<T>(
   config: Config,
   work: (services: ServicesBesideServer) => Promise<T>,
 ): Promise<T> {
-  if (config.database.kind !== 'sqlite') throw new Error('services beside a server: SQLite only for now');
-  const database = await openSqlite(config.database.path);
+  const database = await openDatabase(config.database);
   try {
     const id = (prefix: string) => newId(prefix);
     const accountStore = new KyselyAccountStore(database.db);
-    const ledger = new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), id);
+    const ledger = cliLedger(database);
     const plans = new PlanCatalogue(config.plans);
     return await work({
       accounts: new AccountService(accountStore, ledger, systemClock, id, undefined, (accountId) =>
