@@ -111,6 +111,12 @@ describe.skipIf(skip)('a PostgreSQL database', () => {
     try {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      // Terminated backends exit on their own time: wait (bounded) until none is left.
+      for (let i = 0; i < 50; i++) {
+        const left = await admin.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (left.rows.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const readiness = await database.ready();
       expect(readiness.ok).toBe(false);
       if (!readiness.ok) {
@@ -118,7 +124,10 @@ describe.skipIf(skip)('a PostgreSQL database', () => {
         expect(readiness.reason).not.toContain(server.password);
       }
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-      expect(await database.ready()).toEqual({ ok: true });
+      // A connection the pool had not yet seen die may fail one more check; then it reconnects.
+      let again = await database.ready();
+      for (let i = 0; i < 5 && !again.ok; i++) again = await database.ready();
+      expect(again).toEqual({ ok: true });
       await database.close();
       database = undefined;
     } finally {
