@@ -21,9 +21,10 @@ export interface ClusterLinks {
 }
 
 /**
- * Redis when configured (every instance and the CLI meet there); otherwise, on PostgreSQL,
- * LISTEN/NOTIFY, which serves one instance and the CLI; on SQLite, nothing: DataVersionWatch sees
- * the CLI's commits, and a server lock keeps the database to one instance.
+ * On PostgreSQL, changes travel over Redis when it is configured (every instance and the CLI meet
+ * there), else over LISTEN/NOTIFY, which serves one instance and the CLI. On SQLite, over nothing:
+ * DataVersionWatch sees the CLI's commits and a server lock keeps the database to one instance, so
+ * Redis, if configured, serves rate limits only (and its outage does not empty the caches).
  */
 export function openClusterLinks(options: {
   readonly redisUrl: string | undefined;
@@ -38,7 +39,9 @@ export function openClusterLinks(options: {
   if (options.redisUrl) {
     const redis = connectRedis(options.redisUrl, { name: `tollgate-${options.instanceId}` });
     if (options.role === 'server' && options.metrics) reportRedisHealth(redis, options.log, options.metrics);
-    const feed = new RedisChangeFeed(redis, options.instanceId, options.log);
+    const feed = options.postgresUrl
+      ? new RedisChangeFeed(redis, options.instanceId, options.log)
+      : noChangeFeed;
     return {
       redis,
       feed,
