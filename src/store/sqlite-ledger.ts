@@ -17,6 +17,7 @@ import type {
 import type { DataVersionWatch } from './data-version-watch.js';
 import type { HoldEntriesRow } from './hold-entries-insert.js';
 import { isRowRefusal, type LedgerBatch, LedgerBatchWriter } from './ledger-batch.js';
+import { checkCharge, prepaidPart } from './ledger-shapes.js';
 import { integer, isAmount, text } from './row-values.js';
 import type { SettlementJournal } from './settlement-journal.js';
 import { SqliteAutoTopup } from './sqlite-auto-topup.js';
@@ -101,12 +102,6 @@ const MAX_TURNS_GATHERING = 3;
  * commit directly.
  */
 const JOURNAL_MAX_GROUP = 2;
-
-function prepaidPart(parts: readonly PoolPart[]): Micros {
-  let amount = 0;
-  for (const part of parts) if (part.pool === 'prepaid') amount += part.amount;
-  return amount;
-}
 
 export class SqliteLedger implements Ledger {
   /** Available prepaid balance per account: committed, plus changes queued, minus holds in flight. */
@@ -674,22 +669,6 @@ function usageRow(
     overHold ? 1 : 0,
     text(u.outcome),
   ];
-}
-
-/**
- * Throws unless the settlement charges the held pools in order (a hold of no part: nothing, or one
- * prepaid part), each a whole non-negative number of micro-USD: the shape the ledger writes.
- */
-function checkCharge(held: readonly PoolPart[], charged: readonly PoolPart[]): void {
-  const pools = held.length > 0 || charged.length === 0 ? held.map((part) => part.pool) : ['prepaid'];
-  const valid =
-    charged.length === pools.length &&
-    charged.every((part, i) => part.pool === pools[i] && isAmount(part.amount));
-  if (!valid) {
-    throw new RangeError(
-      `a settlement must charge the held pools in order, in whole micro-USD: held ${JSON.stringify(held)}, charged ${JSON.stringify(charged)}`,
-    );
-  }
 }
 
 /** The group's rows cut into its requests' (`waiters` in the order they queued). */

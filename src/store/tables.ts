@@ -172,6 +172,39 @@ export interface TopupRequestsTable {
   created_at: number;
 }
 
+/** An instance serving from the shared database, and when it last said so (the database's clock). */
+export interface LedgerInstancesTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
+  expires_after_ms: number;
+}
+
+/** A hold in flight on PostgreSQL; each pool's part is NULL when the hold did not draw on it. */
+export interface LedgerHoldsTable {
+  id: string;
+  account_id: string;
+  key_id: string;
+  instance_id: string;
+  placed_at: number;
+  amount_micros: number;
+  prepaid_micros: number | null;
+  subscription_micros: number | null;
+  agent_micros: number | null;
+  parts: string;
+  scope: string;
+}
+
+/** A running figure of an account's spend (postgres-ledger.ts), holds in flight included. */
+export interface LedgerTalliesTable {
+  account_id: string;
+  scope: string;
+  window_from: number;
+  window_until: number;
+  used_micros: number;
+  requests: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -188,4 +221,7 @@ export interface Database {
   sessions: SessionsTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;
+  ledger_instances: LedgerInstancesTable;
+  ledger_holds: LedgerHoldsTable;
+  ledger_tallies: LedgerTalliesTable;
 }

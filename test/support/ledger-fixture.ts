@@ -3,9 +3,8 @@ import type { Database } from 'better-sqlite3';
 import { newId } from '../../src/crypto/system.js';
 import type { SpendScope } from '../../src/domain/spend-scope.js';
 import { splitCharge } from '../../src/domain/split-charge.js';
-import type { ChargeDecision, UsageFacts } from '../../src/ports/ledger.js';
+import type { ChargeDecision, Ledger, UsageFacts } from '../../src/ports/ledger.js';
 import { settlementJournalPath } from '../../src/store/settlement-journal.js';
-import type { SqliteLedger } from '../../src/store/sqlite-ledger.js';
 
 /** One prepaid account and key, for tests of the SQLite ledger on a database of their own. */
 export const TEST_ACCOUNT = 'acct_ledger_test';
@@ -55,7 +54,7 @@ export function insertTestAccount(sqlite: Database): void {
     .run(TEST_ACCOUNT, Date.now());
 }
 
-export async function creditTestAccount(ledger: SqliteLedger, micros: number): Promise<void> {
+export async function creditTestAccount(ledger: Ledger, micros: number): Promise<void> {
   await ledger.credit({
     id: newId('led'),
     accountId: TEST_ACCOUNT,

@@ -1,0 +1,461 @@
+import type pg from 'pg';
+import { type AutoTopup, needsTopup } from '../domain/auto-topup.js';
+import type { Micros } from '../domain/money.js';
+import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
+import type { Pool, PoolPart } from '../domain/waterfall.js';
+import type {
+  ChargeDecision,
+  HoldDecision,
+  HoldToPlace,
+  Ledger,
+  LedgerEntry,
+  LedgerKind,
+  PlaceOutcome,
+  Settlement,
+  UsageFacts,
+  UsageRecord,
+} from '../ports/ledger.js';
+import { type InstanceTimings, LedgerInstance, type Orphan } from './ledger-instance.js';
+import { checkCharge, holdAmount, partOf, prepaidPart } from './ledger-shapes.js';
+import {
+  closingEntries,
+  lacksTallies,
+  type PlacedHold,
+  placedHold,
+  poolUsage,
+  type UsageRow,
+  usageParams,
+  usageValues,
+} from './postgres-ledger-rows.js';
+import {
+  AVAILABLE,
+  CLOSE_HOLD,
+  CREDIT,
+  ENTRIES,
+  INIT_TALLIES,
+  LOCK_ACCOUNT,
+  PLACE_HOLD,
+  READ_USAGE,
+} from './postgres-ledger-sql.js';
+import { integer, isAmount, text } from './row-values.js';
+
+type Run = <R extends pg.QueryResultRow>(query: {
+  name: string;
+  text: string;
+  values?: unknown[];
+}) => Promise<pg.QueryResult<R>>;
+
+interface LockedAccount {
+  available_micros: number;
+  auto_topup_enabled: number;
+  auto_topup_threshold_micros: number;
+  auto_topup_amount_micros: number;
+  pending: boolean;
+}
+
+export interface PostgresLedgerOptions {
+  /** This instance's id, recorded on each of its holds. */
+  readonly instanceId: string;
+  readonly timings: InstanceTimings;
+  readonly log?: { error(details: Record<string, unknown>, message: string): void };
+}
+
+/** The instance cannot vouch for its holds (no heartbeat for half the timeout): it admits nothing. */
+export class LedgerUnavailableError extends Error {}
+
+/** No tallies and no hold: the scope settleWithoutHold charges, prepaid credit only. */
+function prepaidScope(accountId: string, keyId: string): SpendScope {
+  return { accountId, keyId, keyLimit: undefined, primary: undefined, prepaid: true };
+}
+
+/**
+ * The ledger on PostgreSQL, shared by every instance (and the CLI).
+ *
+ * Every change of an account's money runs in one transaction that first takes the account's row
+ * lock (LOCK_ACCOUNT): holds, settlements, releases from every instance are serialised per
+ * account, so reading the usage, running the decision and reserving cannot be raced, and two
+ * accounts never wait for each other. Usage is read from tally rows kept in the same transactions
+ * (postgres-ledger-sql.ts), not summed from the ledger; only the Pro chat quota's rolling windows
+ * are summed, over the index, for the window's span.
+ *
+ * A request is answered after its COMMIT; there is no journal. Round trips, each a prepared
+ * statement: placeHold 5 (BEGIN, lock, read usage, insert the hold, COMMIT), settle and release 5
+ * (BEGIN, lock, close the hold and read usage, write entries + record + tallies, COMMIT), credit 1.
+ * The first hold of an account, a period or a changed key limit adds one (INIT_TALLIES). The lock
+ * is held for the middle three and the commit: on one account, that is what serialises.
+ *
+ * Holds are rows carrying their instance's id, so that a crashed instance's come back
+ * (ledger-instance.ts).
+ */
+export class PostgresLedger implements Ledger {
+  /** The holds this instance placed and has not closed: their scopes, for settlement reads. */
+  private readonly open = new Map<string, PlacedHold>();
+  readonly instance: LedgerInstance;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly newId: (prefix: string) => string,
+    private readonly options: PostgresLedgerOptions,
+  ) {
+    this.instance = new LedgerInstance(
+      pool,
+      options.instanceId,
+      options.timings,
+      (orphan) => this.returnOrphan(orphan),
+      (error, what) =>
+        options.log?.error(
+          { reason: error instanceof Error ? error.message : String(error) },
+          `ledger ${what} failed`,
+        ),
+    );
+  }
+
+  /** Registers the instance (heartbeat) and starts sweeping crashed instances' holds. */
+  start(): Promise<void> {
+    return this.instance.start();
+  }
+
+  /** Nothing is kept in memory that another instance or the CLI could change. */
+  forgetBalances(): void {}
+
+  /** Stops heartbeating; the instance's row goes once it holds nothing. */
+  close(): Promise<void> {
+    return this.instance.stop();
+  }
+
+  async available(accountId: string): Promise<Micros | undefined> {
+    const { rows } = await this.pool.query<{ available: number }>({ ...AVAILABLE, values: [accountId] });
+    return rows[0]?.available;
+  }
+
+  async usage(scope: SpendScope, now: number): Promise<PoolUsage | undefined> {
+    return this.transaction(async (run) => {
+      const account = await this.lock(run, scope.accountId);
+      if (!account) return undefined;
+      return (await this.read(run, null, scope, now, account.available_micros)).usage;
+    });
+  }
+
+  async credit(entry: {
+    id: string;
+    accountId: string;
+    amount: Micros;
+    note: string;
+    now: number;
+  }): Promise<boolean> {
+    // Only a settlement may take a balance down, so that a debt only ever comes from usage.
+    if (!isAmount(entry.amount) || entry.amount === 0)
+      throw new RangeError(`a credit must be a positive whole number of micro-USD, got ${entry.amount}`);
+    const result = await this.pool.query({
+      ...CREDIT,
+      values: [text(entry.id), entry.accountId, entry.amount, text(entry.note), integer(entry.now)],
+    });
+    return result.rowCount === 1;
+  }
+
+  async placeHold(hold: HoldToPlace, decide: HoldDecision): Promise<PlaceOutcome> {
+    if (!this.instance.alive())
+      throw new LedgerUnavailableError(
+        'the ledger has not reached the database for too long to admit a request',
+      );
+    const { scope } = hold;
+    const placed = await this.transaction(async (run) => {
+      const account = await this.lock(run, scope.accountId);
+      if (!account) return 'unknown-account' as const;
+      const { usage } = await this.read(run, null, scope, hold.now, account.available_micros);
+      const parts = decide(usage);
+      if (!parts) return 'refused' as const;
+      const amount = holdAmount(parts);
+      const prepaid = prepaidPart(parts);
+      // A balance in debt has nothing available, but a hold that takes none of it may still be placed.
+      if (prepaid > 0 && prepaid > usage.prepaidAvailable)
+        throw new Error('a hold may not take more prepaid credit than is available');
+      const subscription = partOf(parts, 'subscription');
+      const agent = partOf(parts, 'agent_quota');
+      await run({
+        ...PLACE_HOLD,
+        values: [
+          hold.id,
+          scope.accountId,
+          scope.keyId,
+          this.options.instanceId,
+          integer(hold.now),
+          amount,
+          partOf(parts, 'prepaid') ?? null,
+          subscription ?? null,
+          agent ?? null,
+          JSON.stringify(parts),
+          JSON.stringify(scope),
+          amount,
+          prepaid,
+          subscription ?? 0,
+          agent ?? 0,
+          agent === undefined ? 0 : 1,
+        ],
+      });
+      return { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
+    });
+    if (typeof placed === 'string') return placed;
+    this.open.set(hold.id, placed);
+    return 'placed';
+  }
+
+  async settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement> {
+    const at = integer(usage.createdAt);
+    const known = this.open.get(holdId);
+    const accountId = known?.scope.accountId ?? usage.accountId;
+    try {
+      return await this.transaction(async (run) => {
+        const account = await this.lock(run, accountId);
+        const scope = known?.scope ?? prepaidScope(accountId, usage.keyId);
+        const read = await this.read(run, holdId, scope, at, account?.available_micros ?? 0);
+        if (!read.hold) return this.settleWithoutHold(run, holdId, account, decide, usage, read.usage);
+        const hold = read.hold;
+        const current = known
+          ? read.usage
+          : (await this.read(run, null, hold.scope, at, account!.available_micros)).usage;
+        // Decided before anything is written: a decision the ledger cannot write fails the
+        // transaction, which leaves the hold open for its request to release.
+        const charged = decide({
+          scope: hold.scope,
+          parts: hold.parts,
+          amount: hold.amount,
+          usage: () => current,
+        });
+        checkCharge(hold.parts, charged);
+        const pools: Partial<Record<Pool, Micros>> = {};
+        let total = 0;
+        for (const part of charged) {
+          pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
+          total += part.amount;
+        }
+        await this.writeClose(
+          run,
+          account!,
+          hold,
+          charged,
+          at,
+          usageValues(usage, total, pools, total > hold.amount),
+        );
+        return { holdWasOpen: true, charged, heldMicros: hold.amount };
+      });
+    } finally {
+      this.open.delete(holdId);
+    }
+  }
+
+  async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
+    const known = this.open.get(holdId);
+    const accountId = known?.scope.accountId ?? usage?.accountId;
+    try {
+      return await this.returnHold(holdId, accountId, now, null, () =>
+        usageValues(usage, usage?.costMicros ?? 0, usage?.pools ?? {}, false),
+      );
+    } finally {
+      this.open.delete(holdId);
+    }
+  }
+
+  async entries(accountId: string): Promise<LedgerEntry[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      account_id: string;
+      kind: LedgerKind;
+      pool: Pool;
+      key_id: string | null;
+      amount_micros: number;
+      hold_id: string | null;
+      note: string | null;
+      created_at: number;
+      period_at: number;
+    }>({ ...ENTRIES, values: [accountId] });
+    return rows.map((row) => ({
+      id: row.id,
+      accountId: row.account_id,
+      kind: row.kind,
+      pool: row.pool,
+      keyId: row.key_id,
+      amount: row.amount_micros,
+      holdId: row.hold_id,
+      note: row.note,
+      createdAt: row.created_at,
+      periodAt: row.period_at,
+    }));
+  }
+
+  /** A crashed instance's hold, back to its account (the sweeper). */
+  private returnOrphan(orphan: Orphan): Promise<boolean> {
+    return this.returnHold(
+      orphan.holdId,
+      orphan.accountId,
+      Date.now(),
+      'returned: its instance stopped',
+      () => usageValues(undefined, 0, {}, false),
+    );
+  }
+
+  /** Closes a hold without a charge: a release, or the sweeper's return. */
+  private returnHold(
+    holdId: string,
+    accountId: string | undefined,
+    now: number,
+    note: string | null,
+    record: () => unknown[],
+  ): Promise<boolean> {
+    return this.transaction(async (run) => {
+      // A hold this instance did not place (the sweeper's, or one forgotten): its account from its row.
+      const owner = accountId ?? (await this.accountOf(run, holdId));
+      if (owner === undefined) return false;
+      const account = await this.lock(run, owner);
+      if (!account) return false;
+      const scope = this.open.get(holdId)?.scope ?? prepaidScope(owner, '');
+      const read = await this.read(run, holdId, scope, now, account.available_micros);
+      if (!read.hold) return false;
+      await this.writeClose(run, account, read.hold, undefined, integer(now), record(), note);
+      return true;
+    });
+  }
+
+  /**
+   * A settlement whose hold is no longer open (released, or returned by the sweeper): the request
+   * was served, so it is charged and recorded all the same, to prepaid credit, against a hold of 0.
+   */
+  private async settleWithoutHold(
+    run: Run,
+    holdId: string,
+    account: LockedAccount | undefined,
+    decide: ChargeDecision,
+    usage: UsageFacts,
+    current: PoolUsage,
+  ): Promise<Settlement> {
+    if (!account) throw new Error(`settling a request of an unknown account: ${usage.accountId}`);
+    const at = integer(usage.createdAt);
+    const scope = prepaidScope(usage.accountId, usage.keyId);
+    const charged = decide({ scope, parts: [], amount: 0, usage: () => current });
+    checkCharge([], charged);
+    const charge = prepaidPart(charged);
+    const nothingHeld: PlacedHold = { id: holdId, scope, parts: [], amount: 0, placedAt: at };
+    await this.writeClose(
+      run,
+      account,
+      nothingHeld,
+      charged,
+      at,
+      usageValues(usage, charge, charge > 0 ? { prepaid: charge } : {}, false),
+    );
+    return { holdWasOpen: false, charged, heldMicros: 0 };
+  }
+
+  /** Writes a closed hold: entries, balance, tallies, any auto top-up, the usage record. */
+  private async writeClose(
+    run: Run,
+    account: LockedAccount,
+    hold: PlacedHold,
+    charged: readonly PoolPart[] | undefined,
+    at: number,
+    record: unknown[],
+    note: string | null = null,
+  ): Promise<void> {
+    const held = hold.parts;
+    const charges = charged ?? [];
+    let total = 0;
+    for (const part of charges) total += part.amount;
+    const prepaidCharged = prepaidPart(charges);
+    const balanceDelta = -prepaidCharged;
+    const agentHeld = partOf(held, 'agent_quota');
+    const topup =
+      prepaidCharged > 0 ? this.topupFor(account, account.available_micros + balanceDelta) : undefined;
+    await run({
+      ...CLOSE_HOLD,
+      values: [
+        ...closingEntries(hold, charged, at, this.newId, note),
+        hold.scope.accountId,
+        balanceDelta,
+        hold.scope.accountId,
+        hold.scope.keyId,
+        total - hold.amount,
+        -prepaidPart(held),
+        (partOf(charges, 'subscription') ?? 0) - (partOf(held, 'subscription') ?? 0),
+        -(agentHeld ?? 0),
+        agentHeld === undefined ? 0 : -1,
+        hold.placedAt,
+        topup?.id ?? null,
+        topup?.amount ?? 0,
+        topup?.balance ?? 0,
+        at,
+        ...record,
+      ],
+    });
+  }
+
+  /** The auto top-up to ask for, decided by the domain's rule from the balance the settlement left. */
+  private topupFor(
+    account: LockedAccount,
+    balance: Micros,
+  ): { id: string; amount: Micros; balance: Micros } | undefined {
+    const settings: AutoTopup = {
+      enabled: account.auto_topup_enabled === 1,
+      thresholdMicros: account.auto_topup_threshold_micros,
+      amountMicros: account.auto_topup_amount_micros,
+    };
+    if (!needsTopup(settings, balance, account.pending)) return undefined;
+    return { id: this.newId('topup'), amount: settings.amountMicros, balance };
+  }
+
+  private async lock(run: Run, accountId: string): Promise<LockedAccount | undefined> {
+    const { rows } = await run<LockedAccount>({ ...LOCK_ACCOUNT, values: [accountId] });
+    return rows[0];
+  }
+
+  private async accountOf(run: Run, holdId: string): Promise<string | undefined> {
+    const { rows } = await run<{ account_id: string }>({
+      name: 'tg_ledger_hold_account',
+      text: 'SELECT account_id FROM ledger_holds WHERE id = $1',
+      values: [holdId],
+    });
+    return rows[0]?.account_id;
+  }
+
+  /**
+   * Reads the scope's usage (closing `holdId` in the same statement, if given), starting the
+   * tallies it lacks first. Under the account's lock.
+   */
+  private async read(
+    run: Run,
+    holdId: string | null,
+    scope: SpendScope,
+    now: number,
+    balance: Micros,
+  ): Promise<{ hold: PlacedHold | undefined; usage: PoolUsage }> {
+    const params = usageParams(holdId, scope, now);
+    let row = (await run<UsageRow>({ ...READ_USAGE, values: params })).rows[0]!;
+    const hold = row.hold ? placedHold(row.hold) : undefined;
+    if (lacksTallies(row)) {
+      await run({ ...INIT_TALLIES, values: params.slice(1, 7) });
+      row = (await run<UsageRow>({ ...READ_USAGE, values: [null, ...params.slice(1)] })).rows[0]!;
+    }
+    return { hold, usage: poolUsage(row, balance) };
+  }
+
+  /** Runs `work` in one transaction on one connection; rolled back if it throws. */
+  private async transaction<T>(work: (run: Run) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work((query) => client.query(query));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection is gone: the server rolled back; the pool must not reuse it.
+        broken = rollbackError as Error;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
