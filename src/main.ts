@@ -106,11 +106,20 @@ export async function createTollgate(
   const clock = overrides.clock ?? systemClock;
   const database = await openDatabase(config.database);
   const id = (prefix: string) => newId(prefix);
+  const instanceId = config.cluster.instanceId ?? newId('inst');
   let stores: RequestPathStores;
   try {
-    stores = requestPathStores(config.database, database, id, {
-      error: (details, message) => app.log.error(details, message),
-    });
+    stores = requestPathStores(
+      config.database,
+      database,
+      id,
+      { error: (details, message) => app.log.error(details, message) },
+      {
+        instanceId,
+        timings: { timeoutMs: config.cluster.instanceTimeoutMs, longestRequestMs: leaseLifetimeMs(config) },
+      },
+    );
+    await stores.start();
   } catch (error) {
     await database.close();
     throw error;
@@ -136,7 +145,6 @@ export async function createTollgate(
   };
   const hasher = new HmacKeyHasher(keySecret);
   const plans = new PlanCatalogue(config.plans);
-  const instanceId = config.cluster.instanceId ?? newId('inst');
   // Opened with no await before the app exists, so that its first log line finds `app` assigned.
   const cluster = openClusterLinks({
     redisUrl: config.redisUrl,
@@ -314,7 +322,7 @@ export async function createTollgate(
         dashboard.close();
         await uses.stop();
         await cluster.close();
-        ledger.close();
+        await ledger.close();
         await undiciUpstreams?.close();
         await database.close();
         stores.release();

@@ -5,15 +5,23 @@ import type { CredentialLookup, KeyUseSink } from './ports/keys.js';
 import type { Ledger } from './ports/ledger.js';
 import { DataVersionWatch } from './store/data-version-watch.js';
 import { LedgerBatchWriter } from './store/ledger-batch.js';
+import type { InstanceTimings } from './store/ledger-instance.js';
 import type { OpenDatabase, OpenPostgres, OpenSqlite } from './store/open-database.js';
 import { PostgresKeyActivity } from './store/postgres-key-activity.js';
+import { PostgresLedger } from './store/postgres-ledger.js';
 import { acquireServerLock } from './store/server-lock.js';
 import { refusedSettlementsPath, SettlementJournal } from './store/settlement-journal.js';
 import { SqliteKeyActivity } from './store/sqlite-key-activity.js';
 import { SqliteLedger } from './store/sqlite-ledger.js';
 
 /** The ledger as the server holds it: the port, plus dropping what it remembers and closing. */
-export type ServerLedger = Ledger & { forgetBalances(): void; close(): void };
+export type ServerLedger = Ledger & { forgetBalances(): void; close(): void | Promise<void> };
+
+/** What the PostgreSQL ledger needs to know of its instance (ledger-instance.ts). */
+export interface LedgerCluster {
+  readonly instanceId: string;
+  readonly timings: InstanceTimings;
+}
 
 export interface ErrorLog {
   error(details: Record<string, unknown>, message: string): void;
@@ -31,6 +39,8 @@ export interface RequestPathStores {
   readonly ledger: ServerLedger;
   /** What the SQLite server found in its settlement journal at start-up (never on PostgreSQL). */
   readonly journal?: { readonly replayed: number; readonly refused: number; readonly refusedFile: string };
+  /** Registers the instance with the shared ledger (PostgreSQL), before the first request. */
+  start(): Promise<void>;
   /** Releases the server lock (SQLite); the ledger is closed by its owner. */
   release(): void;
 }
@@ -67,6 +77,7 @@ function sqliteStores(
           },
         }
       : {}),
+    start: async () => {},
     release: releaseLock,
   };
 }
@@ -83,23 +94,38 @@ const FED_CREDENTIAL_CACHE_MS = 60_000;
  * (a request is answered after its COMMIT). Caches learn of other instances' changes through
  * `forget()` from the change feed, or expire on their own.
  */
-function postgresStores(database: OpenPostgres): RequestPathStores {
+function postgresStores(
+  database: OpenPostgres,
+  newId: (prefix: string) => string,
+  log: ErrorLog,
+  cluster: LedgerCluster,
+): RequestPathStores {
+  const ledger = postgresLedger(database, newId, log, cluster);
   return {
     keyActivity: new PostgresKeyActivity(database.pg, blockListAllowlists, {
       cacheMs: FED_CREDENTIAL_CACHE_MS,
     }),
-    ledger: postgresLedger(database),
+    ledger,
+    start: () => ledger.start(),
     release: () => {},
   };
 }
 
 /**
- * The one spot the PostgreSQL ledger is made. For the `pgledger` work: replace this throw with
- * `new PostgresLedger(...)` from ./store/postgres-ledger.js (and the same in cli/context.ts's
- * cliLedger), then drop the placeholder.
+ * The PostgreSQL ledger. The server's registers its instance (start); the CLI's never does: it
+ * credits, and places no hold.
  */
-export function postgresLedger(_database: OpenPostgres): ServerLedger {
-  throw new Error('the PostgreSQL ledger is not built yet');
+export function postgresLedger(
+  database: OpenPostgres,
+  newId: (prefix: string) => string,
+  log: ErrorLog,
+  cluster: LedgerCluster,
+): PostgresLedger {
+  return new PostgresLedger(database.pg, newId, {
+    instanceId: cluster.instanceId,
+    timings: cluster.timings,
+    log,
+  });
 }
 
 /** Opens what the request path needs on `database`, which was opened from `config`. */
@@ -108,9 +134,10 @@ export function requestPathStores(
   database: OpenDatabase,
   newId: (prefix: string) => string,
   log: ErrorLog,
+  cluster: LedgerCluster,
 ): RequestPathStores {
   if (config.kind === 'sqlite' && database.kind === 'sqlite')
     return sqliteStores(config.path, database, newId, log);
-  if (database.kind === 'postgres') return postgresStores(database);
+  if (database.kind === 'postgres') return postgresStores(database, newId, log, cluster);
   throw new Error(`a ${database.kind} database opened for a ${config.kind} configuration`);
 }

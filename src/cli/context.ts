@@ -51,26 +51,20 @@ export function cliConfig(options: GlobalOptions, env: NodeJS.ProcessEnv): Confi
 }
 
 /**
- * The CLI's ledger. On PostgreSQL it is made on first use, so that commands that touch no money
- * (accounts, keys, users) work before the PostgreSQL ledger does.
+ * The CLI's ledger. On PostgreSQL it shares the database with the instances serving and, placing
+ * no hold, never registers as an instance.
  */
 export function cliLedger(database: OpenDatabase): Ledger {
   if (database.kind === 'sqlite')
     return new SqliteLedger(database.sqlite, new DataVersionWatch(database.sqlite), (prefix) =>
       newId(prefix),
     );
-  let ledger: Ledger | undefined;
-  const made = () => {
-    ledger ??= postgresLedger(database);
-    return ledger;
-  };
-  return new Proxy({} as Ledger, {
-    get: (_target, method: keyof Ledger) => {
-      const real = made();
-      const value = real[method];
-      return typeof value === 'function' ? value.bind(real) : value;
-    },
-  });
+  return postgresLedger(
+    database,
+    (prefix) => newId(prefix),
+    { error: (details, message) => console.error(message, details) },
+    { instanceId: newId('cli'), timings: { timeoutMs: 30_000, longestRequestMs: 0 } },
+  );
 }
 
 /**

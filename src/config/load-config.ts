@@ -110,6 +110,8 @@ export interface Config {
     readonly instances: number;
     /** TOLLGATE_INSTANCE_ID; a random one is made at start when unset. */
     readonly instanceId: string | undefined;
+    /** cluster.instance_timeout_seconds, in ms. */
+    readonly instanceTimeoutMs: number;
   };
   /** GET /metrics on an address of its own; undefined: on the API's port, when a token is set. */
   readonly metrics: { readonly listen: { readonly host: string; readonly port: number } | undefined };
@@ -368,7 +370,11 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
     mail: { smtpUrl: file.mail.smtp_url, from: file.mail.from },
     database,
     redisUrl,
-    cluster: { instances: file.cluster.instances, instanceId },
+    cluster: {
+      instances: file.cluster.instances,
+      instanceId,
+      instanceTimeoutMs: file.cluster.instance_timeout_seconds * 1_000,
+    },
     metrics: {
       listen: file.metrics.listen === undefined ? undefined : parseListenAddress(file.metrics.listen),
     },

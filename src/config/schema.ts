@@ -383,6 +383,9 @@ export const configFileSchema = z
       .strictObject({
         // How many instances serve one database: above 1, start-up requires Redis.
         instances: z.number().int().min(1).max(1_000).default(1),
+        // PostgreSQL: how long an instance may miss heartbeats before another takes it for dead and
+        // returns its holds (after the longest request it could still be serving, too: docs/scaling.md).
+        instance_timeout_seconds: z.number().int().min(2).max(3_600).default(30),
       })
       .prefault({}),
     billing: z
