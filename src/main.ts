@@ -19,8 +19,7 @@ import type { Change } from './ports/change-feed.js';
 import type { Ledger } from './ports/ledger.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
-import { InMemoryRateLimiter } from './rate-limits/in-memory-rate-limiter.js';
-import { leaseLifetimeMs } from './rate-limits/lease-lifetime.js';
+import { rateLimiterFor } from './rate-limits/rate-limiter-for.js';
 import { type RequestPathStores, requestPathStores } from './request-path-stores.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
@@ -232,7 +231,18 @@ export async function createTollgate(
     metrics,
   });
   const tierCatalogue = new TierCatalogue(config.tiers);
-  const limits = new RequestLimits(new InMemoryRateLimiter(clock, leaseLifetimeMs(config)), id);
+  const limits = new RequestLimits(
+    rateLimiterFor({
+      config,
+      redis: cluster.redis,
+      clock,
+      log: {
+        info: (details, message) => app.log.info(details, message),
+        warn: (details, message) => app.log.warn(details, message),
+      },
+    }),
+    id,
+  );
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );

@@ -21,16 +21,26 @@ export type LimiterDecision =
       readonly retryAfterMs: number | undefined;
     };
 
+/** A request that has ended, however it ended. */
+export interface EndedRequest {
+  readonly accountId: string;
+  readonly limits: TierLimits;
+  readonly leaseId: string;
+  /** Real tokens minus the ceiling counted at admission: negative gives tokens back. */
+  readonly tokensDelta: number;
+}
+
 /**
  * Counts requests, tokens and requests in flight per account: in memory for one instance, in Redis
  * across instances. Admission is atomic: a request takes room from every limit or from none.
  */
 export interface RateLimiter {
   admit(request: LimitedRequest): Promise<LimiterDecision>;
-  /** Tokens taken (positive) or given back (negative) after admission: the real count replaces the ceiling. */
-  correctTokens(accountId: string, limits: TierLimits, delta: number): Promise<void>;
-  /** The request has ended, however it ended: its place among those in flight is free. */
-  release(accountId: string, leaseId: string): Promise<void>;
+  /**
+   * The request has ended: its place among those in flight is free, and its tokens are corrected
+   * to the real count (one step, so that a shared store is asked once).
+   */
+  end(ended: EndedRequest): Promise<void>;
   /** Where the account's limits stand, taking nothing: for answers refused before admission. */
   report(accountId: string, limits: TierLimits): Promise<LimitsReport>;
 }

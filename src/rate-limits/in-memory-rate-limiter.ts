@@ -9,7 +9,7 @@ import {
 } from '../domain/account-limits.js';
 import { correctWindow, FULL_WINDOW, type WindowState } from '../domain/rate-window.js';
 import type { TierLimits } from '../domain/tiers.js';
-import type { LimitedRequest, LimiterDecision, RateLimiter } from '../ports/rate-limiter.js';
+import type { EndedRequest, LimitedRequest, LimiterDecision, RateLimiter } from '../ports/rate-limiter.js';
 import type { Clock } from '../ports/system.js';
 
 interface AccountState {
@@ -55,15 +55,14 @@ export class InMemoryRateLimiter implements RateLimiter {
     return { ok: true, report: reportOf(request.limits, decision.windows, now) };
   }
 
-  async correctTokens(accountId: string, limits: TierLimits, delta: number): Promise<void> {
-    if (limits.tokensPerMinute === undefined || delta === 0) return;
+  async end(ended: EndedRequest): Promise<void> {
+    const state = this.accounts.get(ended.accountId);
+    if (!state) return;
+    state.leases.delete(ended.leaseId);
+    const { tokensPerMinute } = ended.limits;
+    if (tokensPerMinute === undefined || ended.tokensDelta === 0) return;
     const now = this.clock.now();
-    const state = this.stateOf(accountId, now);
-    state.tokens = correctWindow(perMinute(limits.tokensPerMinute), state.tokens, delta, now);
-  }
-
-  async release(accountId: string, leaseId: string): Promise<void> {
-    this.accounts.get(accountId)?.leases.delete(leaseId);
+    state.tokens = correctWindow(perMinute(tokensPerMinute), state.tokens, ended.tokensDelta, now);
   }
 
   async report(accountId: string, limits: TierLimits): Promise<LimitsReport> {

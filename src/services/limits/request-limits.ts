@@ -56,8 +56,7 @@ export class RequestLimits {
         end: async () => {
           if (ended) return;
           ended = true;
-          await this.limiter.correctTokens(accountId, tier.limits, actual - tokens);
-          if (tier.limits.concurrentRequests !== undefined) await this.limiter.release(accountId, leaseId);
+          await this.limiter.end({ accountId, limits: tier.limits, leaseId, tokensDelta: actual - tokens });
         },
       },
     };
@@ -87,8 +86,7 @@ export function noRequestLimits(): RequestLimits {
   return new RequestLimits(
     {
       admit: async () => ({ ok: true, report: { requests: undefined, tokens: undefined } }),
-      correctTokens: async () => {},
-      release: async () => {},
+      end: async () => {},
       report: async () => ({ requests: undefined, tokens: undefined }),
     },
     () => '',
