@@ -19,6 +19,7 @@ import type { Change } from './ports/change-feed.js';
 import type { Ledger } from './ports/ledger.js';
 import type { Clock } from './ports/system.js';
 import type { Upstreams } from './ports/upstream.js';
+import { leaseLifetimeMs } from './rate-limits/lease-lifetime.js';
 import { rateLimiterFor } from './rate-limits/rate-limiter-for.js';
 import { type RequestPathStores, requestPathStores } from './request-path-stores.js';
 import { AccountService } from './services/accounts.js';
