@@ -75,6 +75,24 @@ describeStores('the key store', (database) => {
     expect(await store().rotate({ keyId: 'key_missing', ...rotation })).toBe(false);
   });
 
+  it('applies two simultaneous rotations of a key one after the other, keeping both replaced secrets', async () => {
+    await insertAccount(database().db, 'acct_1');
+    await insertKey(database().db, 'key_a', 'acct_1');
+    const rotation = (newHash: string) =>
+      store().rotate({ keyId: 'key_a', newHash, hint: newHash, now: 9_000, previousValidUntil: 19_000 });
+    expect(await Promise.all([rotation('hash_one'), rotation('hash_two')])).toEqual([true, true]);
+    const current = await database()
+      .db.selectFrom('api_keys')
+      .select('hash')
+      .where('id', '=', 'key_a')
+      .executeTakeFirstOrThrow();
+    const previous = await database().db.selectFrom('api_key_previous_hashes').select('hash').execute();
+    // The first secret, and whichever new one the later rotation replaced.
+    expect(previous.map((p) => p.hash).sort()).toEqual(
+      ['hash_key_a', current.hash === 'hash_one' ? 'hash_two' : 'hash_one'].sort(),
+    );
+  });
+
   it('revokes once, and tells a second revocation from an unknown key', async () => {
     await insertAccount(database().db, 'acct_1');
     await insertKey(database().db, 'key_a', 'acct_1');

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { KeyType } from '../domain/api-key.js';
 import type { KeyBilling, KeySpending } from '../domain/key-spending.js';
 import type { LimitPeriod } from '../domain/periods.js';
@@ -85,6 +85,35 @@ const PREVIOUS_VALID_UNTIL = sql<
   'previous_valid_until',
 );
 
+/** A rotation that keeps losing the race to others is refused after this many reads. */
+const ROTATION_ATTEMPTS = 5;
+
+async function rotateOnce(
+  trx: Transaction<Database>,
+  rotation: KeyRotation,
+): Promise<'rotated' | 'not-live' | 'raced'> {
+  const current = await trx
+    .selectFrom('api_keys')
+    .select('hash')
+    .where('id', '=', rotation.keyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (!current) return 'not-live';
+  const replaced = await trx
+    .updateTable('api_keys')
+    .set({ hash: rotation.newHash, hint: rotation.hint, rotated_at: rotation.now })
+    .where('id', '=', rotation.keyId)
+    .where('hash', '=', current.hash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (replaced.numUpdatedRows !== 1n) return 'raced';
+  await trx
+    .insertInto('api_key_previous_hashes')
+    .values({ hash: current.hash, key_id: rotation.keyId, valid_until: rotation.previousValidUntil })
+    .execute();
+  return 'rotated';
+}
+
 export class KyselyKeyStore implements KeyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -157,25 +186,14 @@ export class KyselyKeyStore implements KeyStore {
   }
 
   async rotate(rotation: KeyRotation): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const current = await trx
-        .selectFrom('api_keys')
-        .select('hash')
-        .where('id', '=', rotation.keyId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (!current) return false;
-      await trx
-        .insertInto('api_key_previous_hashes')
-        .values({ hash: current.hash, key_id: rotation.keyId, valid_until: rotation.previousValidUntil })
-        .execute();
-      await trx
-        .updateTable('api_keys')
-        .set({ hash: rotation.newHash, hint: rotation.hint, rotated_at: rotation.now })
-        .where('id', '=', rotation.keyId)
-        .execute();
-      return true;
-    });
+    // Two rotations at once (two instances, or the CLI beside the dashboard) both happen, one after
+    // the other, as they do on SQLite, which runs one writer at a time. On PostgreSQL the second
+    // waits for the first's row lock, then finds the secret it read already replaced: it reads again.
+    for (let attempt = 0; attempt < ROTATION_ATTEMPTS; attempt++) {
+      const outcome = await this.db.transaction().execute((trx) => rotateOnce(trx, rotation));
+      if (outcome !== 'raced') return outcome === 'rotated';
+    }
+    return false;
   }
 
   async revoke(keyId: string, now: number): Promise<RevokeOutcome> {
