@@ -45,6 +45,7 @@ describeStores('the key activity of the request path', (database) => {
       subscriptions: { inference: { planId: 'starter', startedAt: 1_700_000_000_000 }, chat: undefined },
       validUntil: undefined,
     });
+    expect(found?.accountTier).toBeUndefined();
     expect(found?.allowlist?.allows('10.1.2.3')).toBe(true);
     expect(found?.allowlist?.allows('192.0.2.1')).toBe(false);
     expect(await activity.findCredential('hash_unknown')).toBeUndefined();
@@ -86,6 +87,18 @@ describeStores('the key activity of the request path', (database) => {
       revoked: true,
       accountStatus: 'suspended',
     });
+  });
+
+  it("reads the account's own tier with the key, and sees it change once told to forget", async () => {
+    const { db } = database();
+    await insertAccount(db, 'acct_1');
+    await insertKey(db, 'key_a', 'acct_1');
+    await new KyselyAccountStore(db).setTier('acct_1', 'pro');
+    const activity = keyActivity(database());
+    expect(await activity.findCredential('hash_key_a')).toMatchObject({ accountTier: 'pro' });
+    await new KyselyAccountStore(db).setTier('acct_1', null);
+    activity.forget();
+    expect(await activity.findCredential('hash_key_a')).toMatchObject({ accountTier: undefined });
   });
 
   it('writes each key’s last use and client address', async () => {

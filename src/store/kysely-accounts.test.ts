@@ -14,6 +14,7 @@ describeStores('the account store', (database) => {
       availableMicros: 0,
       autoTopup: { enabled: false, thresholdMicros: 0, amountMicros: 0 },
       createdAt: 5,
+      tier: null,
     });
     expect(await store().create({ id: 'acct_2', email: 'a@example.com', now: 6 })).toBeUndefined();
     expect(await store().find('acct_1')).toEqual(created);
@@ -27,6 +28,15 @@ describeStores('the account store', (database) => {
     expect(await store().setStatus('acct_1', 'active')).toBe(true);
     expect((await store().find('acct_1'))?.status).toBe('active');
     expect(await store().setStatus('acct_missing', 'suspended')).toBe(false);
+  });
+
+  it('gives an account a tier of its own and takes it away, and says when there is no such account', async () => {
+    await store().create({ id: 'acct_1', email: 'a@example.com', now: 5 });
+    expect(await store().setTier('acct_1', 'pro')).toBe(true);
+    expect((await store().find('acct_1'))?.tier).toBe('pro');
+    expect(await store().setTier('acct_1', null)).toBe(true);
+    expect((await store().find('acct_1'))?.tier).toBeNull();
+    expect(await store().setTier('acct_missing', 'pro')).toBe(false);
   });
 
   it('keeps auto top-up settings in micro-USD beyond 32 bits', async () => {
