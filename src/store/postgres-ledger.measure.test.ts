@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { charge, usageFacts } from '../../test/support/ledger-fixture.js';
+import { insertAccount } from '../../test/support/ledger-kinds.js';
+import { type PostgresServer, postgresMissing, startPostgres } from '../../test/support/real-servers.js';
+import { newId } from '../crypto/system.js';
+import type { SpendScope } from '../domain/spend-scope.js';
+import { openDatabase } from './open-database.js';
+import { PostgresLedger } from './postgres-ledger.js';
+import { postgresPool } from './postgres-pool.js';
+
+/**
+ * A measurement, not a test of behaviour: two PostgresLedger instances (a pool each, as two
+ * processes) on one account, then on 32. Run on demand:
+ *   TOLLGATE_MEASURE=1 [DURABLE=1] npx vitest run src/store/postgres-ledger.measure.test.ts
+ */
+const skip =
+  postgresMissing() ?? (process.env.TOLLGATE_MEASURE ? undefined : 'a measurement: set TOLLGATE_MEASURE=1');
+
+describe.skipIf(skip !== undefined)(
+  skip ? `PostgresLedger throughput skipped: ${skip}` : 'PostgresLedger throughput',
+  () => {
+    let server: PostgresServer;
+    beforeAll(async () => {
+      // DURABLE=1: fsync and synchronous commit on, as in production.
+      server = await startPostgres({ durable: process.env.DURABLE === '1' });
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('prints holds and settlements per second, one account and 32, from two instances', async () => {
+      const url = await server.createDatabase();
+      const database = await openDatabase({ kind: 'postgres', url, poolSize: 4 });
+      const accounts = Array.from({ length: 32 }, (_, i) => `acct_m${i}`);
+      for (const a of accounts) await insertAccount(database, a);
+      const pools = [postgresPool(url, 16), postgresPool(url, 16)];
+      const ledgers = pools.map(
+        (pool) =>
+          new PostgresLedger(pool, (p) => newId(p), {
+            instanceId: newId('inst'),
+            timings: { timeoutMs: 30_000, longestRequestMs: 1_000 },
+          }),
+      );
+      for (const l of ledgers) await l.start();
+      for (const a of accounts)
+        await ledgers[0]!.credit({ id: newId('led'), accountId: a, amount: 1e12, note: 't', now: 1 });
+      const scopeOf = (accountId: string): SpendScope => ({
+        accountId,
+        keyId: 'k',
+        keyLimit: undefined,
+        primary: undefined,
+        prepaid: true,
+      });
+      async function run(
+        label: string,
+        total: number,
+        workers: number,
+        accountOf: (w: number) => string,
+        settle: boolean,
+      ) {
+        let next = 0;
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: workers }, async (_, w) => {
+            const ledger = ledgers[w % 2]!;
+            const scope = scopeOf(accountOf(w));
+            while (next < total) {
+              next++;
+              const id = newId('hold');
+              await ledger.placeHold({ id, requestId: 'r', scope, now: Date.now() }, () => [
+                { pool: 'prepaid', amount: 1000 },
+              ]);
+              if (settle)
+                await ledger.settle(id, charge(900), {
+                  ...usageFacts(newId('req')),
+                  accountId: scope.accountId,
+                });
+            }
+          }),
+        );
+        const s = (performance.now() - t0) / 1000;
+        console.info(`${label}: ${total} in ${s.toFixed(2)} s = ${Math.round(total / s)}/s`);
+      }
+      for (const a of accounts)
+        await ledgers[0]!.placeHold(
+          { id: newId('hold'), requestId: 'r', scope: scopeOf(a), now: Date.now() },
+          () => [{ pool: 'prepaid', amount: 1 }],
+        );
+      await run('sequential, one account, hold+settle', 300, 1, () => accounts[0]!, true);
+      await run('32 in flight over 2 ledgers, one account, hold only', 2000, 32, () => accounts[0]!, false);
+      await run('32 in flight over 2 ledgers, one account, hold+settle', 2000, 32, () => accounts[0]!, true);
+      await run('32 in flight over 2 ledgers, 32 accounts, hold+settle', 2000, 32, (w) => accounts[w]!, true);
+      for (const l of ledgers) l.instance.halt();
+      for (const p of pools) await p.end();
+      await database.close();
+      expect(true).toBe(true);
+    }, 300_000);
+  },
+);
