@@ -4,24 +4,28 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult } from '../support/cli-server.js';
+import { BIN, type CliResult, type CliServer, startCliServer } from '../support/cli-server.js';
 import { configYaml, TEST_KEY_SECRET } from '../support/harness.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../support/real-servers.js';
 
 const skip = postgresMissing();
 
+/** One PostgreSQL server for the file; each test gets databases of its own. */
+let server: PostgresServer;
+beforeAll(async () => {
+  if (!skip) server = await startPostgres();
+});
+afterAll(() => server?.stop());
+
 describe.skipIf(skip)(`the tollgate CLI on PostgreSQL${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let server: PostgresServer;
   let dir: string;
 
   beforeAll(async () => {
-    server = await startPostgres();
     dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-pg-'));
     // Nothing is proxied here: the provider's address only has to be a valid one.
     writeFileSync(path.join(dir, 'tollgate.yaml'), configYaml('http://127.0.0.1:9/v1'));
   });
-  afterAll(async () => {
-    await server?.stop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -103,3 +107,58 @@ describe.skipIf(skip)(`the tollgate CLI on PostgreSQL${skip ? ` (skipped: ${skip
     expect(result.stderr).not.toContain(server.password);
   });
 });
+
+describe.skipIf(skip)(
+  `the tollgate CLI beside a server on PostgreSQL${skip ? ` (skipped: ${skip})` : ''}`,
+  () => {
+    let postgres: PostgresServer;
+    let s: CliServer;
+
+    beforeAll(async () => {
+      postgres = await startPostgres();
+      s = await startCliServer('', await postgres.createDatabase());
+    });
+    afterAll(async () => {
+      await s?.stop();
+      await postgres?.stop();
+    });
+
+    async function balance(key: string) {
+      const response = await fetch(`${s.baseUrl}/v1/balance`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }
+
+    it('creates an account, credits and a key that the server accepts, then revokes it, which the server refuses', async () => {
+      const account = await s.cliJson<{ id: string }>(['accounts', 'create', '--email', 'ops@example.com']);
+      const credited = await s.cliJson<{ balance_micros: number }>([
+        'credits',
+        'add',
+        account.id,
+        '--usd',
+        '5.00',
+      ]);
+      expect(credited.balance_micros).toBe(5_000_000);
+      const created = await s.cliJson<{ id: string; key: string }>([
+        'keys',
+        'create',
+        account.id,
+        '--name',
+        'ci',
+      ]);
+      expect(await balance(created.key)).toEqual({ status: 200, body: { balance_usd_cents: 500 } });
+
+      await s.cliJson(['keys', 'revoke', created.id]);
+      // The server hears of the revocation through the change feed (NOTIFY): within a second.
+      const deadline = Date.now() + 5_000;
+      let after = await balance(created.key);
+      while (after.status === 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        after = await balance(created.key);
+      }
+      expect(after.status).toBe(401);
+      expect(after.body).toMatchObject({ error: { code: 'api_key_revoked' } });
+    });
+  },
+);

@@ -40,7 +40,8 @@ export interface CliServer {
   stop(): Promise<void>;
 }
 
-export async function startCliServer(extraYaml = ''): Promise<CliServer> {
+/** `databaseUrl`: another database than the temporary SQLite file (a PostgreSQL URL). */
+export async function startCliServer(extraYaml = '', databaseUrl?: string): Promise<CliServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-cli-'));
   const upstream = await startFakeUpstream();
   writeFileSync(
@@ -50,7 +51,7 @@ export async function startCliServer(extraYaml = ''): Promise<CliServer> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     TOLLGATE_KEY_SECRET: TEST_KEY_SECRET,
-    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
+    TOLLGATE_DATABASE_URL: databaseUrl ?? `sqlite:${path.join(dir, 'tollgate.db')}`,
     TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
     PORT: '0',
   };
