@@ -129,6 +129,24 @@ export function cliRevoker(env: NodeJS.ProcessEnv, cwd?: string): (keyId: string
   };
 }
 
+/** Makes each trial's key with the CLI (`tollgate keys create <account> --json`). */
+export function cliKeyMaker(
+  env: NodeJS.ProcessEnv,
+  accountId: string,
+  cwd?: string,
+): () => Promise<{ key: string; keyId: string }> {
+  const run = promisify(execFile);
+  return async () => {
+    const { stdout } = await run(
+      'node',
+      [BIN, 'keys', 'create', accountId, '--name', 'revocation latency', '--json'],
+      { env: { PATH: process.env.PATH, ...env }, ...(cwd ? { cwd } : {}) },
+    );
+    const created = JSON.parse(stdout) as { id: string; key: string };
+    return { key: created.key, keyId: created.id };
+  };
+}
+
 /**
  * Revokes through instance A's dashboard API over HTTP, signed in as a member who may revoke the
  * account's keys (an owner or admin). `origin` must be A's public URL (server.public_url, or its
