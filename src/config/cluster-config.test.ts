@@ -32,7 +32,7 @@ function refusal(extra: string, env: NodeJS.ProcessEnv = {}): string {
 describe('cluster and Redis settings', () => {
   it('default to one instance without Redis, with no fixed instance id', () => {
     const config = parse('');
-    expect(config.cluster).toEqual({ instances: 1, instanceId: undefined });
+    expect(config.cluster).toMatchObject({ instances: 1, instanceId: undefined });
     expect(config.redisUrl).toBeUndefined();
   });
 
