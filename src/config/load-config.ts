@@ -310,6 +310,18 @@ function deprecationsOf(file: ConfigFile): string[] {
   return found;
 }
 
+/** TOLLGATE_METRICS_LISTEN, else metrics.listen: instances sharing one file on one host need their own. */
+function metricsListen(file: ConfigFile, env: NodeJS.ProcessEnv): Config['metrics']['listen'] {
+  const text = env.TOLLGATE_METRICS_LISTEN || file.metrics.listen;
+  if (text === undefined) return undefined;
+  const address = parseListenAddress(text);
+  if (!address)
+    throw new ConfigError(
+      'TOLLGATE_METRICS_LISTEN: expected host:port, such as 127.0.0.1:9464 or [::1]:9464',
+    );
+  return address;
+}
+
 function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv): Config {
   const port = env.PORT === undefined ? file.server.port : Number(env.PORT);
   if (
@@ -375,9 +387,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       instanceId,
       instanceTimeoutMs: file.cluster.instance_timeout_seconds * 1_000,
     },
-    metrics: {
-      listen: file.metrics.listen === undefined ? undefined : parseListenAddress(file.metrics.listen),
-    },
+    metrics: { listen: metricsListen(file, env) },
     deprecations: deprecationsOf(file),
     providers: file.providers.map((p) => ({
       id: p.id,

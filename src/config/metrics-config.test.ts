@@ -30,6 +30,17 @@ describe('metrics and instance settings', () => {
     });
   });
 
+  it('takes TOLLGATE_METRICS_LISTEN over the file, so that instances on one host can share it', () => {
+    const env = { TOLLGATE_METRICS_LISTEN: '127.0.0.1:9465' };
+    expect(parseConfig(`${BASE}metrics:\n  listen: 127.0.0.1:9464\n`, 't.yaml', env).metrics.listen).toEqual({
+      host: '127.0.0.1',
+      port: 9465,
+    });
+    expect(() => parseConfig(BASE, 't.yaml', { TOLLGATE_METRICS_LISTEN: '9465' })).toThrow(
+      /^TOLLGATE_METRICS_LISTEN: expected host:port/,
+    );
+  });
+
   it('refuses a listen address without a port, naming the field', () => {
     expect(() => parseConfig(`${BASE}metrics:\n  listen: 127.0.0.1\n`, 't.yaml', {})).toThrow(
       /t\.yaml: metrics\.listen: expected host:port, such as 127\.0\.0\.1:9464/,
