@@ -3,38 +3,79 @@ import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 /**
  * Series kept as plain numbers and handed to prom-client only when Prometheus scrapes. prom-client
  * hashes and validates the label object on every `inc()` and `observe()`, about 1 µs each here;
- * a request records several, so the request path only adds to a number found by one Map lookup.
+ * a request records several, so the request path only adds to a number found by one Map lookup
+ * per label (nested Maps: no key string is built per call).
  */
+export type LabelValue = string | number;
+
 interface Series {
   readonly labels: Record<string, string>;
+}
+
+/** Series by label values, created on first sight; `make` receives the labels as strings. */
+class SeriesTree<S extends Series> {
+  private readonly root = new Map<LabelValue, unknown>();
+  private readonly all: S[] = [];
+
+  constructor(
+    private readonly labelNames: readonly string[],
+    private readonly make: (labels: Record<string, string>) => S,
+  ) {}
+
+  get(values: readonly LabelValue[]): S {
+    let node = this.root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i]!) as Map<LabelValue, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        node.set(values[i]!, next);
+      }
+      node = next;
+    }
+    const leafKey = last < 0 ? '' : values[last]!;
+    let leaf = node.get(leafKey) as S | undefined;
+    if (!leaf) {
+      const labels: Record<string, string> = {};
+      this.labelNames.forEach((name, i) => {
+        labels[name] = String(values[i] ?? '');
+      });
+      leaf = this.make(labels);
+      node.set(leafKey, leaf);
+      this.all.push(leaf);
+    }
+    return leaf;
+  }
+
+  find(values: readonly LabelValue[]): S | undefined {
+    let node: unknown = this.root;
+    for (const value of values.length === 0 ? [''] : values) {
+      node = (node as Map<LabelValue, unknown>).get(value);
+      if (node === undefined) return undefined;
+    }
+    return node as S;
+  }
+
+  values(): readonly S[] {
+    return this.all;
+  }
+}
+
+interface NumberSeries extends Series {
   value: number;
-}
-
-function keyOf(values: readonly string[]): string {
-  // \u0001 cannot occur in a route template, a method, a status or a configured id.
-  return values.length === 1 ? values[0]! : values.join('\u0001');
-}
-
-function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  names.forEach((name, i) => {
-    labels[name] = values[i] ?? '';
-  });
-  return labels;
 }
 
 /** A counter by label values, exported as a prom-client Counter (`scale` converts the unit at export). */
 export class CollectedCounter {
-  private readonly series = new Map<string, Series>();
-  private readonly labelNames: readonly string[];
+  private readonly series: SeriesTree<NumberSeries>;
 
   constructor(
     registry: Registry,
     options: { name: string; help: string; labelNames: readonly string[]; scale?: number },
   ) {
-    const series = this.series;
+    const series = new SeriesTree<NumberSeries>(options.labelNames, (labels) => ({ labels, value: 0 }));
+    this.series = series;
     const scale = options.scale ?? 1;
-    this.labelNames = options.labelNames;
     new Counter({
       name: options.name,
       help: options.help,
@@ -47,31 +88,28 @@ export class CollectedCounter {
     });
   }
 
-  add(values: readonly string[], amount = 1): void {
-    const key = keyOf(values);
-    const found = this.series.get(key);
-    if (found) found.value += amount;
-    else this.series.set(key, { labels: labelsOf(this.labelNames, values), value: amount });
+  add(values: readonly LabelValue[], amount = 1): void {
+    this.series.get(values).value += amount;
   }
 
   /** The current value, for tests and in-process readers. */
-  valueOf(values: readonly string[]): number {
-    return this.series.get(keyOf(values))?.value ?? 0;
+  valueOf(values: readonly LabelValue[]): number {
+    return this.series.find(values)?.value ?? 0;
   }
 }
 
 /** A gauge by label values, exported as a prom-client Gauge. */
 export class CollectedGauge {
-  private readonly series = new Map<string, Series>();
-  private readonly labelNames: readonly string[];
+  private readonly series: SeriesTree<NumberSeries>;
 
   constructor(registry: Registry, options: { name: string; help: string; labelNames?: readonly string[] }) {
-    const series = this.series;
-    this.labelNames = options.labelNames ?? [];
+    const labelNames = options.labelNames ?? [];
+    const series = new SeriesTree<NumberSeries>(labelNames, (labels) => ({ labels, value: 0 }));
+    this.series = series;
     new Gauge({
       name: options.name,
       help: options.help,
-      labelNames: [...this.labelNames],
+      labelNames: [...labelNames],
       registers: [registry],
       collect() {
         this.reset();
@@ -80,25 +118,20 @@ export class CollectedGauge {
     });
   }
 
-  set(values: readonly string[], value: number): void {
-    const key = keyOf(values);
-    const found = this.series.get(key);
-    if (found) found.value = value;
-    else this.series.set(key, { labels: labelsOf(this.labelNames, values), value });
+  set(values: readonly LabelValue[], value: number): void {
+    this.series.get(values).value = value;
   }
 
-  add(values: readonly string[], delta: number): void {
-    const found = this.series.get(keyOf(values));
-    this.set(values, (found?.value ?? 0) + delta);
+  add(values: readonly LabelValue[], delta: number): void {
+    this.series.get(values).value += delta;
   }
 
-  valueOf(values: readonly string[]): number | undefined {
-    return this.series.get(keyOf(values))?.value;
+  valueOf(values: readonly LabelValue[]): number | undefined {
+    return this.series.find(values)?.value;
   }
 }
 
-interface HistogramSeries {
-  readonly labels: Record<string, string>;
+interface HistogramSeries extends Series {
   /** Observations per bucket, not cumulative (made cumulative at export); the last is +Inf. */
   readonly counts: number[];
   sum: number;
@@ -114,8 +147,7 @@ export class CollectedHistogram {
   readonly help: string;
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, HistogramSeries>();
-  private readonly labelNames: readonly string[];
+  private readonly series: SeriesTree<HistogramSeries>;
   private readonly buckets: readonly number[];
 
   constructor(
@@ -124,24 +156,20 @@ export class CollectedHistogram {
   ) {
     this.name = options.name;
     this.help = options.help;
-    this.labelNames = options.labelNames;
     this.buckets = options.buckets;
+    const size = options.buckets.length + 1;
+    this.series = new SeriesTree<HistogramSeries>(options.labelNames, (labels) => ({
+      labels,
+      counts: new Array<number>(size).fill(0),
+      sum: 0,
+      count: 0,
+    }));
     // The Registry reads only name, help, type, aggregator and get() of what it is given.
     registry.registerMetric(this as unknown as Metric);
   }
 
-  observe(values: readonly string[], seconds: number): void {
-    const key = keyOf(values);
-    let found = this.series.get(key);
-    if (!found) {
-      found = {
-        labels: labelsOf(this.labelNames, values),
-        counts: new Array<number>(this.buckets.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-      };
-      this.series.set(key, found);
-    }
+  observe(values: readonly LabelValue[], seconds: number): void {
+    const found = this.series.get(values);
     let i = 0;
     while (i < this.buckets.length && seconds > this.buckets[i]!) i++;
     found.counts[i]!++;
@@ -149,8 +177,8 @@ export class CollectedHistogram {
     found.count++;
   }
 
-  countOf(values: readonly string[]): number {
-    return this.series.get(keyOf(values))?.count ?? 0;
+  countOf(values: readonly LabelValue[]): number {
+    return this.series.find(values)?.count ?? 0;
   }
 
   async get() {

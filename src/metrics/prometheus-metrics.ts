@@ -136,7 +136,7 @@ export class PrometheusMetrics implements Metrics {
 
   requestFinished(request: FinishedRequest): void {
     const provider = request.provider ?? '';
-    this.requests.add([request.route, request.method, String(request.status), request.model ?? '', provider]);
+    this.requests.add([request.route, request.method, request.status, request.model ?? '', provider]);
     this.duration.observe([request.route], request.totalSeconds);
     if (request.upstreamSeconds === undefined) return;
     this.upstreamDuration.observe([provider], request.upstreamSeconds);
