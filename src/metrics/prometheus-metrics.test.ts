@@ -26,6 +26,7 @@ describe('the Prometheus exporter', () => {
 
   it('keeps gauges at their last value and counts each hold in flight once', async () => {
     const metrics = new PrometheusMetrics();
+    expect(lines(await metrics.exposition(), 'tollgate_leases_open')).toEqual([]);
     metrics.holdsInFlight(1);
     metrics.holdsInFlight(1);
     metrics.holdsInFlight(-1);

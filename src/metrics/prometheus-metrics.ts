@@ -41,7 +41,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly cooldowns: CollectedCounter;
   private readonly cacheLookups: CollectedCounter;
   private readonly holds: CollectedGauge;
-  private readonly leases: CollectedGauge;
+  /** Made on the first report: a ledger without credit leases never shows a gauge stuck at 0. */
+  private leases: CollectedGauge | undefined;
   private readonly dependencies: CollectedGauge;
 
   constructor() {
@@ -104,10 +105,6 @@ export class PrometheusMetrics implements Metrics {
       name: 'tollgate_holds_in_flight',
       help: 'Holds placed by this instance and not yet settled or released: billed requests in flight',
     });
-    this.leases = new CollectedGauge(r, {
-      name: 'tollgate_leases_open',
-      help: 'Credit leases this instance holds on shared accounts',
-    });
     this.dependencies = new CollectedGauge(r, {
       name: 'tollgate_dependency_up',
       help: 'Whether a shared dependency answers (1) or not (0): database, redis',
@@ -115,7 +112,6 @@ export class PrometheusMetrics implements Metrics {
     });
     // Present from the start, so that a dashboard shows 0 rather than no data.
     this.holds.set([], 0);
-    this.leases.set([], 0);
     this.overHold.add([], 0);
   }
 
@@ -170,6 +166,10 @@ export class PrometheusMetrics implements Metrics {
   }
 
   leasesOpen(count: number): void {
+    this.leases ??= new CollectedGauge(this.registry, {
+      name: 'tollgate_leases_open',
+      help: 'Credit leases this instance holds on shared accounts',
+    });
     this.leases.set([], count);
   }
 
