@@ -28,6 +28,7 @@ const SWEEP_ABOVE_ACCOUNTS = 10_000;
  */
 export class InMemoryRateLimiter implements RateLimiter {
   private readonly accounts = new Map<string, AccountState>();
+  private sweptAt = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -37,7 +38,8 @@ export class InMemoryRateLimiter implements RateLimiter {
 
   async admit(request: LimitedRequest): Promise<LimiterDecision> {
     const now = this.clock.now();
-    if (this.accounts.size > SWEEP_ABOVE_ACCOUNTS) this.sweep(now);
+    // At most once a minute: with many active accounts a sweep per request would cost O(accounts).
+    if (this.accounts.size > SWEEP_ABOVE_ACCOUNTS && now - this.sweptAt >= MINUTE_MS) this.sweep(now);
     const state = this.stateOf(request.accountId, now);
     const windows = this.windowsOf(state);
     const decision = admitToLimits(request.limits, windows, request.tokens, now);
@@ -86,6 +88,7 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 
   private sweep(now: number): void {
+    this.sweptAt = now;
     for (const [id, state] of this.accounts) {
       // A minute after its last use, any per-minute limit has drained: the state is a fresh one.
       const idle = Math.max(state.requests.at, state.tokens.at) + MINUTE_MS <= now;

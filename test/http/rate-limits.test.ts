@@ -192,6 +192,22 @@ describe('tokens per minute', () => {
     });
   });
 
+  it('is not retried by the openai SDK, which reads x-should-retry', async () => {
+    const user = await h.seed();
+    await h.tollgate.services.tiers.set(user.accountId, 'tiny');
+    const retrying = new OpenAI({ apiKey: user.key, baseURL: `${h.baseUrl}/v1`, maxRetries: 2 });
+    const error = await refusal(
+      retrying.chat.completions.create({
+        model: 'flash',
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 900,
+      }),
+    );
+    expect(error.status).toBe(429);
+    const answered = h.logs.filter((line) => line.includes(user.keyId) && line.includes('"status":429'));
+    expect(answered).toHaveLength(1);
+  });
+
   it('gives back every token of a request the upstream failed', async () => {
     const user = await h.seed();
     await h.tollgate.services.tiers.set(user.accountId, 'tiny');
