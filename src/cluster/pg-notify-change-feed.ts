@@ -88,7 +88,11 @@ export class PgNotifyChangeFeed implements ChangeFeed {
 
   private async open(): Promise<pg.Client | undefined> {
     if (this.closed) return undefined;
-    const client = new pg.Client({ connectionString: this.connectionString });
+    // Named, so that an operator can tell it apart in pg_stat_activity.
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      application_name: `tollgate-changes-${this.instanceId}`.slice(0, 63),
+    });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
