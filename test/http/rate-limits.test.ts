@@ -25,6 +25,10 @@ plans:
     kind: inference
     monthly_budget_usd: 10
     tier: pro
+  - id: agents
+    kind: chat
+    agent_limits: [{ window_hours: 5, requests: 100 }]
+    tier: pro
 `;
 
 let h: Harness;
@@ -109,6 +113,35 @@ describe('the tier issue', () => {
     expect((await refusal(ask(user.key, 'mistral'))).code).toBe('model_not_in_tier');
     await h.tollgate.services.tiers.set(user.accountId, 'none');
     expect((await ask(user.key, 'mistral')).response.status).toBe(200);
+  });
+});
+
+describe('the agents API', () => {
+  it("runs a chat-agent key under its chat plan's tier, and refuses outside the default tier in the same envelope", async () => {
+    const post = (key: string, model: string) =>
+      fetch(`${h.baseUrl}/api/v1/agents/chat/completions`, {
+        method: 'POST',
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        body: JSON.stringify({ model, max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+    const subscribed = await h.seed({ type: 'chat_agent', plans: ['agents'] });
+    const served = await post(subscribed.key, 'mistral');
+    await served.arrayBuffer();
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-ratelimit-limit-requests')).toBe('1000');
+
+    const unsubscribed = await h.seed({ type: 'chat_agent' });
+    const refused = await post(unsubscribed.key, 'mistral');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({
+      error: {
+        message:
+          "The model 'mistral' is not available on the 'free' tier. Check your account status and subscription tier in the dashboard.",
+        type: 'permission_error',
+        code: 'model_not_in_tier',
+        param: 'model',
+      },
+    });
   });
 });
 
