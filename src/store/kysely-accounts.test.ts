@@ -49,17 +49,17 @@ describeStores('the account store', (database) => {
 
   it('lists an account’s top-up requests oldest first', async () => {
     await store().create({ id: 'acct_1', email: 'a@example.com', now: 5 });
-    const row = (id: string, createdAt: number) => ({
+    const row = (id: string, createdAt: number, status = 'completed') => ({
       id,
       account_id: 'acct_1',
       amount_micros: 1_000_000,
       balance_micros: -20,
-      status: 'pending',
+      status,
       created_at: createdAt,
     });
     await database()
       .db.insertInto('topup_requests')
-      .values([row('top_b', 20), row('top_a', 10), row('top_c', 20)])
+      .values([row('top_b', 20), row('top_a', 10, 'pending'), row('top_c', 20)])
       .execute();
     const listed = await store().topupRequests('acct_1');
     expect(listed.map((r) => r.id)).toEqual(['top_a', 'top_b', 'top_c']);
