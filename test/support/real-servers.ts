@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -180,14 +180,35 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
     },
     async stop() {
-      // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, nothing waits for clients.
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, nothing waits for clients. It
+      // goes to the postmaster itself: runuser does not pass SIGINT on, so signalling runuser left
+      // the server running until the SIGKILL below, which then orphaned it.
+      const postmaster = postmasterPid(data);
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          if (postmaster) process.kill(postmaster, name);
+        } catch {
+          // Already gone.
+        }
+        child.kill(name);
+      };
+      signal('SIGINT');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
       await exited(child);
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The first line of postmaster.pid, which PostgreSQL writes once it runs. */
+function postmasterPid(data: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function postgresIds(): { uid: number; gid: number } {
