@@ -110,12 +110,13 @@ export class LedgerInstance {
   }
 
   private tick(): void {
-    this.beating ??= this.beat()
+    const interval = Math.floor(this.timings.timeoutMs / 5);
+    this.beating ??= bounded(this.beat(), interval, 'the heartbeat')
       .catch((error) => this.onError(error, 'heartbeat'))
       .finally(() => {
         this.beating = undefined;
       });
-    this.sweeping ??= this.sweep()
+    this.sweeping ??= bounded(this.sweep(), this.timings.timeoutMs, 'the sweep')
       .then(() => undefined)
       .catch((error) => this.onError(error, 'sweep'))
       .finally(() => {
@@ -137,6 +138,19 @@ export class LedgerInstance {
                                             expires_after_ms = EXCLUDED.expires_after_ms`,
       values: [this.id, this.expiresAfterMs],
     });
-    this.lastBeatAt = sentAt;
+    this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
   }
+}
+
+/**
+ * Rejects once `ms` have passed without an answer, so that a query hanging on a connection cut off
+ * without a reset (a partition: TCP may take minutes to give up) does not stop the next heartbeat,
+ * which takes another connection.
+ */
+function bounded<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} had no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -15,6 +15,7 @@ import type {
   UsageFacts,
   UsageRecord,
 } from '../ports/ledger.js';
+import { AccountBatches } from './account-batches.js';
 import { type InstanceTimings, LedgerInstance, type Orphan } from './ledger-instance.js';
 import { checkCharge, holdAmount, partOf, prepaidPart } from './ledger-shapes.js';
 import {
@@ -82,7 +83,9 @@ function prepaidScope(accountId: string, keyId: string): SpendScope {
  * statement: placeHold 5 (BEGIN, lock, read usage, insert the hold, COMMIT), settle and release 5
  * (BEGIN, lock, close the hold and read usage, write entries + record + tallies, COMMIT), credit 1.
  * The first hold of an account, a period or a changed key limit adds one (INIT_TALLIES). The lock
- * is held for the middle three and the commit: on one account, that is what serialises.
+ * is held for the middle three and the commit: on one account, that is what serialises. Steps on
+ * the same account queued while one runs share the next transaction (account-batches.ts): each
+ * then costs its three middle round trips, and the batch one BEGIN and one COMMIT.
  *
  * Holds are rows carrying their instance's id, so that a crashed instance's come back
  * (ledger-instance.ts).
@@ -90,8 +93,8 @@ function prepaidScope(accountId: string, keyId: string): SpendScope {
 export class PostgresLedger implements Ledger {
   /** The holds this instance placed and has not closed: their scopes, for settlement reads. */
   private readonly open = new Map<string, PlacedHold>();
-  /** Each account's last transaction queued here: see serialised(). */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Each account's transactions from this instance, batched (account-batches.ts). */
+  private readonly batches = new AccountBatches<Run>((work) => this.transaction(work));
   readonly instance: LedgerInstance;
 
   constructor(
@@ -161,44 +164,42 @@ export class PostgresLedger implements Ledger {
         'the ledger has not reached the database for too long to admit a request',
       );
     const { scope } = hold;
-    const placed = await this.serialised(scope.accountId, () =>
-      this.transaction(async (run) => {
-        const account = await this.lock(run, scope.accountId);
-        if (!account) return 'unknown-account' as const;
-        const { usage } = await this.read(run, null, scope, hold.now, account.available_micros);
-        const parts = decide(usage);
-        if (!parts) return 'refused' as const;
-        const amount = holdAmount(parts);
-        const prepaid = prepaidPart(parts);
-        // A balance in debt has nothing available, but a hold that takes none of it may still be placed.
-        if (prepaid > 0 && prepaid > usage.prepaidAvailable)
-          throw new Error('a hold may not take more prepaid credit than is available');
-        const subscription = partOf(parts, 'subscription');
-        const agent = partOf(parts, 'agent_quota');
-        await run({
-          ...PLACE_HOLD,
-          values: [
-            hold.id,
-            scope.accountId,
-            scope.keyId,
-            this.options.instanceId,
-            integer(hold.now),
-            amount,
-            partOf(parts, 'prepaid') ?? null,
-            subscription ?? null,
-            agent ?? null,
-            JSON.stringify(parts),
-            JSON.stringify(scope),
-            amount,
-            prepaid,
-            subscription ?? 0,
-            agent ?? 0,
-            agent === undefined ? 0 : 1,
-          ],
-        });
-        return { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
-      }),
-    );
+    const placed = await this.batches.run(scope.accountId, async (run) => {
+      const account = await this.lock(run, scope.accountId);
+      if (!account) return 'unknown-account' as const;
+      const { usage } = await this.read(run, null, scope, hold.now, account.available_micros);
+      const parts = decide(usage);
+      if (!parts) return 'refused' as const;
+      const amount = holdAmount(parts);
+      const prepaid = prepaidPart(parts);
+      // A balance in debt has nothing available, but a hold that takes none of it may still be placed.
+      if (prepaid > 0 && prepaid > usage.prepaidAvailable)
+        throw new Error('a hold may not take more prepaid credit than is available');
+      const subscription = partOf(parts, 'subscription');
+      const agent = partOf(parts, 'agent_quota');
+      await run({
+        ...PLACE_HOLD,
+        values: [
+          hold.id,
+          scope.accountId,
+          scope.keyId,
+          this.options.instanceId,
+          integer(hold.now),
+          amount,
+          partOf(parts, 'prepaid') ?? null,
+          subscription ?? null,
+          agent ?? null,
+          JSON.stringify(parts),
+          JSON.stringify(scope),
+          amount,
+          prepaid,
+          subscription ?? 0,
+          agent ?? 0,
+          agent === undefined ? 0 : 1,
+        ],
+      });
+      return { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
+    });
     if (typeof placed === 'string') return placed;
     this.open.set(hold.id, placed);
     return 'placed';
@@ -209,42 +210,40 @@ export class PostgresLedger implements Ledger {
     const known = this.open.get(holdId);
     const accountId = known?.scope.accountId ?? usage.accountId;
     try {
-      return await this.serialised(accountId, () =>
-        this.transaction(async (run) => {
-          const account = await this.lock(run, accountId);
-          const scope = known?.scope ?? prepaidScope(accountId, usage.keyId);
-          const read = await this.read(run, holdId, scope, at, account?.available_micros ?? 0);
-          if (!read.hold) return this.settleWithoutHold(run, holdId, account, decide, usage, read.usage);
-          const hold = read.hold;
-          const current = known
-            ? read.usage
-            : (await this.read(run, null, hold.scope, at, account!.available_micros)).usage;
-          // Decided before anything is written: a decision the ledger cannot write fails the
-          // transaction, which leaves the hold open for its request to release.
-          const charged = decide({
-            scope: hold.scope,
-            parts: hold.parts,
-            amount: hold.amount,
-            usage: () => current,
-          });
-          checkCharge(hold.parts, charged);
-          const pools: Partial<Record<Pool, Micros>> = {};
-          let total = 0;
-          for (const part of charged) {
-            pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
-            total += part.amount;
-          }
-          await this.writeClose(
-            run,
-            account!,
-            hold,
-            charged,
-            at,
-            usageValues(usage, total, pools, total > hold.amount),
-          );
-          return { holdWasOpen: true, charged, heldMicros: hold.amount };
-        }),
-      );
+      return await this.batches.run(accountId, async (run) => {
+        const account = await this.lock(run, accountId);
+        const scope = known?.scope ?? prepaidScope(accountId, usage.keyId);
+        const read = await this.read(run, holdId, scope, at, account?.available_micros ?? 0);
+        if (!read.hold) return this.settleWithoutHold(run, holdId, account, decide, usage, read.usage);
+        const hold = read.hold;
+        const current = known
+          ? read.usage
+          : (await this.read(run, null, hold.scope, at, account!.available_micros)).usage;
+        // Decided before anything is written: a decision the ledger cannot write fails the
+        // transaction, which leaves the hold open for its request to release.
+        const charged = decide({
+          scope: hold.scope,
+          parts: hold.parts,
+          amount: hold.amount,
+          usage: () => current,
+        });
+        checkCharge(hold.parts, charged);
+        const pools: Partial<Record<Pool, Micros>> = {};
+        let total = 0;
+        for (const part of charged) {
+          pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
+          total += part.amount;
+        }
+        await this.writeClose(
+          run,
+          account!,
+          hold,
+          charged,
+          at,
+          usageValues(usage, total, pools, total > hold.amount),
+        );
+        return { holdWasOpen: true, charged, heldMicros: hold.amount };
+      });
     } finally {
       this.open.delete(holdId);
     }
@@ -308,20 +307,19 @@ export class PostgresLedger implements Ledger {
     note: string | null,
     record: () => unknown[],
   ): Promise<boolean> {
-    const work = () =>
-      this.transaction(async (run) => {
-        // A hold this instance did not place (the sweeper's, or one forgotten): its account from its row.
-        const owner = accountId ?? (await this.accountOf(run, holdId));
-        if (owner === undefined) return false;
-        const account = await this.lock(run, owner);
-        if (!account) return false;
-        const scope = this.open.get(holdId)?.scope ?? prepaidScope(owner, '');
-        const read = await this.read(run, holdId, scope, now, account.available_micros);
-        if (!read.hold) return false;
-        await this.writeClose(run, account, read.hold, undefined, integer(now), record(), note);
-        return true;
-      });
-    return accountId === undefined ? work() : this.serialised(accountId, work);
+    const work = async (run: Run) => {
+      // A hold this instance did not place (the sweeper's, or one forgotten): its account from its row.
+      const owner = accountId ?? (await this.accountOf(run, holdId));
+      if (owner === undefined) return false;
+      const account = await this.lock(run, owner);
+      if (!account) return false;
+      const scope = this.open.get(holdId)?.scope ?? prepaidScope(owner, '');
+      const read = await this.read(run, holdId, scope, now, account.available_micros);
+      if (!read.hold) return false;
+      await this.writeClose(run, account, read.hold, undefined, integer(now), record(), note);
+      return true;
+    };
+    return accountId === undefined ? this.transaction(work) : this.batches.run(accountId, work);
   }
 
   /**
@@ -443,26 +441,6 @@ export class PostgresLedger implements Ledger {
       row = (await run<UsageRow>({ ...READ_USAGE, values: [null, ...params.slice(1)] })).rows[0]!;
     }
     return { hold, usage: poolUsage(row, balance) };
-  }
-
-  /**
-   * Runs the account's transactions from this instance one after the other, first come first
-   * served. They would wait for each other on the account's row lock anyway; waiting here keeps
-   * one connection and one lock waiter per instance and account instead of one per request, so
-   * that a hot account cannot take every connection of the pool from the other accounts.
-   */
-  private serialised<T>(accountId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(accountId) ?? Promise.resolve();
-    const result = previous.then(work, work);
-    const done = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(accountId, done);
-    void done.then(() => {
-      if (this.queues.get(accountId) === done) this.queues.delete(accountId);
-    });
-    return result;
   }
 
   /** Runs `work` in one transaction on one connection; rolled back if it throws. */
