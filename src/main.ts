@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type DestinationStream, pino } from 'pino';
 import { openClusterLinks } from './cluster/cluster-links.js';
+import { databaseSecrets } from './config/database-url.js';
 import type { Config } from './config/load-config.js';
 import { metricsToken, requireKeySecret, requireProviderKeys } from './config/secrets.js';
 import { HmacKeyHasher } from './crypto/hmac-key-hasher.js';
@@ -133,7 +134,11 @@ export async function createTollgate(
     : new UndiciUpstreams(config.providers, providerKeys);
   const upstreams = overrides.upstreams ?? undiciUpstreams!;
   const catalogue = new ModelCatalogue(config.models);
-  const redact = secretRedactor([...providerKeys.values(), keySecret]);
+  const redact = secretRedactor([
+    ...providerKeys.values(),
+    keySecret,
+    ...databaseSecrets(config.database, env),
+  ]);
   const caller = {
     upstreams,
     health: new DeploymentHealth(config.routing, clock, (provider) => metrics.providerCooldown(provider)),

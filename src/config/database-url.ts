@@ -63,3 +63,20 @@ export function withoutPassword(url: string): string {
 export function describeDatabase(database: DatabaseConfig): string {
   return database.kind === 'sqlite' ? database.path : withoutPassword(database.url);
 }
+
+/**
+ * The database's password as the environment gives it (in TOLLGATE_DATABASE_URL, or PGPASSWORD),
+ * for the log redactor: no line a driver error or a dependency writes may carry it.
+ */
+export function databaseSecrets(database: DatabaseConfig, env: NodeJS.ProcessEnv): string[] {
+  if (database.kind !== 'postgres') return [];
+  const secrets: string[] = [];
+  try {
+    const password = new URL(database.url).password;
+    if (password !== '') secrets.push(password, decodeURIComponent(password));
+  } catch {
+    // Refused when the configuration was loaded; nothing to add.
+  }
+  if (env.PGPASSWORD) secrets.push(env.PGPASSWORD);
+  return secrets;
+}
