@@ -154,6 +154,7 @@ export async function createTollgate(
   const cluster = openClusterLinks({
     redisUrl: config.redisUrl,
     postgresUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+    postgresPool: database.kind === 'postgres' ? database.pg : undefined,
     instanceId,
     role: 'server',
     log: {

@@ -94,6 +94,7 @@ export async function withServices<T>(
   const cluster = openClusterLinks({
     redisUrl: config.redisUrl,
     postgresUrl: config.database.kind === 'postgres' ? config.database.url : undefined,
+    postgresPool: database.kind === 'postgres' ? database.pg : undefined,
     instanceId: config.cluster.instanceId ?? newId('cli'),
     role: 'cli',
     log: cliLog,

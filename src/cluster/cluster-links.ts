@@ -3,7 +3,7 @@ import { noChangeFeed } from '../ports/change-feed.js';
 import type { Metrics } from '../ports/metrics.js';
 import { connectRedis, type RedisConnection } from '../redis/connect.js';
 import { reportRedisHealth } from '../redis/health-report.js';
-import { PgNotifyChangeFeed } from './pg-notify-change-feed.js';
+import { type NotifyPool, PgNotifyChangeFeed } from './pg-notify-change-feed.js';
 import { RedisChangeFeed } from './redis-change-feed.js';
 
 export interface ClusterLog {
@@ -30,6 +30,8 @@ export function openClusterLinks(options: {
   readonly redisUrl: string | undefined;
   /** The database's URL when it is PostgreSQL. */
   readonly postgresUrl: string | undefined;
+  /** The process's PostgreSQL pool, to send NOTIFY without opening a connection. */
+  readonly postgresPool?: NotifyPool | undefined;
   readonly instanceId: string;
   /** A server reports Redis's health; the CLI only publishes its changes. */
   readonly role: 'server' | 'cli';
@@ -52,7 +54,12 @@ export function openClusterLinks(options: {
     };
   }
   if (options.postgresUrl) {
-    const feed = new PgNotifyChangeFeed(options.postgresUrl, options.instanceId, options.log);
+    const feed = new PgNotifyChangeFeed(
+      options.postgresUrl,
+      options.instanceId,
+      options.log,
+      options.postgresPool,
+    );
     return { redis: undefined, feed, close: () => feed.close() };
   }
   return { redis: undefined, feed: noChangeFeed, close: async () => {} };

@@ -66,6 +66,26 @@ describe.skipIf(skip)('the change feed over PostgreSQL NOTIFY', () => {
     expect(server1.heard.map((h) => h.change)).toEqual([suspended]);
   });
 
+  it('sends through a pool it is given, without a connection of its own', async () => {
+    const listener = listening('inst_pooled');
+    await live(listener.feed);
+    listener.heard.length = 0;
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const cli = new PgNotifyChangeFeed(
+        url,
+        'cli_2',
+        { info: () => {}, warn: () => {}, error: () => {} },
+        pool,
+      );
+      feeds.push(cli);
+      await cli.publish(suspended);
+      await waitFor('the change', () => listener.heard.find((h) => h.change.scope === 'account'));
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('when its connection is cut, empties caches, says so, reconnects and listens again', async () => {
     const watcher = listening('inst_watcher');
     await live(watcher.feed);

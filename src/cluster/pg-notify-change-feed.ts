@@ -10,13 +10,20 @@ export const CHANGES_CHANNEL = 'tollgate_changes';
 const HEARTBEAT_MS = 1_000;
 const HEARTBEAT_TIMEOUT_MS = 500;
 
+/** Where NOTIFY is sent from: the process's pool, already connected. */
+export interface NotifyPool {
+  query(text: string, values: unknown[]): Promise<unknown>;
+}
+
 /**
  * Changes over PostgreSQL's LISTEN/NOTIFY, for one instance without Redis: the CLI's changes reach
  * the server the way SQLite's `data_version` does today. One dedicated connection, outside the
  * pool (a LISTEN belongs to its session), reconnected with backoff; while it is down, caches are
  * emptied twice a second (FeedListeners), and once more when it is back.
  *
- * The connection is opened by the first `subscribe` or `publish`: the CLI only publishes.
+ * The listening connection is opened by the first `subscribe`. Changes are sent through `pool`
+ * when given (the CLI's would otherwise open a connection after its change, which costs a
+ * round of authentication before the server hears of it).
  */
 export class PgNotifyChangeFeed implements ChangeFeed {
   private readonly listeners: FeedListeners;
@@ -33,6 +40,7 @@ export class PgNotifyChangeFeed implements ChangeFeed {
     private readonly connectionString: string,
     private readonly instanceId: string,
     private readonly log: FeedLog & { info(details: Record<string, unknown>, message: string): void },
+    private readonly pool?: NotifyPool,
   ) {
     this.listeners = new FeedListeners((error) =>
       log.error({ err: error }, 'a cache failed to forget a change'),
@@ -52,13 +60,11 @@ export class PgNotifyChangeFeed implements ChangeFeed {
   }
 
   async publish(change: Change): Promise<void> {
-    const client = await this.connect();
+    const values = [CHANGES_CHANNEL, JSON.stringify({ origin: this.instanceId, change })];
     try {
-      if (!client) throw new Error('not connected');
-      await client.query('SELECT pg_notify($1, $2)', [
-        CHANGES_CHANNEL,
-        JSON.stringify({ origin: this.instanceId, change }),
-      ]);
+      const sender = this.pool ?? (await this.connect());
+      if (!sender) throw new Error('not connected');
+      await sender.query('SELECT pg_notify($1, $2)', values);
     } catch (error) {
       this.log.warn(
         { err: error, change: change.scope },
