@@ -94,6 +94,8 @@ export interface FakeUpstream {
   readonly port: number;
   readonly received: ReceivedRequest[];
   readonly usages: SentUsage[];
+  /** The usage each chat answer reported, by the answer's id (`chatcmpl-…`), with the request it answered. */
+  readonly reported: Map<string, { readonly usage: SentUsage; readonly body: ChatBody }>;
   /** Streamed tokens written to the socket, per request, including ones for requests cut short. */
   readonly streamedTokens: number[];
   /** prompt_tokens of each embeddings answer. */
@@ -185,6 +187,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
   const record = initial.record ?? true;
   const received: ReceivedRequest[] = [];
   const usages: SentUsage[] = [];
+  const reported = new Map<string, { usage: SentUsage; body: ChatBody }>();
   const streamedTokens: number[] = [];
   const embeddingUsages: number[] = [];
   let sequence = 0;
@@ -342,7 +345,10 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     };
 
     if (!body.stream) {
-      if (record && !options.omitUsage) usages.push(usage);
+      if (record && !options.omitUsage) {
+        usages.push(usage);
+        reported.set(id, { usage, body });
+      }
       const answer = Buffer.from(
         JSON.stringify({
           id,
@@ -412,7 +418,10 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     });
     if (cutAt === 'usage') return cut(res, options);
     if (includeUsage) {
-      if (record) usages.push(usage);
+      if (record) {
+        usages.push(usage);
+        reported.set(id, { usage, body });
+      }
       send({ ...base, choices: [], usage });
     }
     if (cutAt === 'done') return cut(res, options);
@@ -426,6 +435,7 @@ export async function startFakeUpstream(initial: FakeUpstreamOptions = {}): Prom
     port,
     received,
     usages,
+    reported,
     streamedTokens,
     embeddingUsages,
     get options() {
