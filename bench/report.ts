@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MachineProbe } from './machine-probe.js';
+import type { PostgresReport } from './postgres-arm.js';
+import { postgresMarkdown } from './report-postgres.js';
 import { soakMarkdown } from './report-soak.js';
 import type { SoakResult } from './soak.js';
 import type { SseResult } from './sse.js';
@@ -71,6 +73,8 @@ export interface Report {
   };
   /** Undefined when skipped (BENCH_SOAK=0). */
   soak: SoakResult | undefined;
+  /** Why it was skipped, when it was (BENCH_POSTGRES=0, or PostgreSQL missing). */
+  postgres: PostgresReport | string;
 }
 
 const met = (ok: boolean) => (ok ? 'met' : 'not met');
@@ -148,6 +152,7 @@ export async function writeReport(report: Report): Promise<string> {
     `- ${report.sse.concurrent.streams} concurrent streams: ${report.sse.concurrent.lostOrReordered} frames lost or reordered`,
     '',
     ...soakMarkdown(report.soak),
+    ...postgresMarkdown(report.postgres),
     'Reproduce with `npm run bench`.',
     '',
   ].join('\n');

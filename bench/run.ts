@@ -5,6 +5,7 @@ import { type Child, startChild, urlLine } from './child-process.js';
 import { type LatencyResult, measureLatency } from './latency.js';
 import { type LoadResult, runLoad } from './load.js';
 import { probeMachine } from './machine-probe.js';
+import { postgresArm } from './postgres-entry.js';
 import { cpuMicros } from './proc-cpu.js';
 import { type Report, writeReport } from './report.js';
 import { settings } from './settings.js';
@@ -252,6 +253,8 @@ try {
     );
   }
 
+  const postgres = await postgresArm({ direct: upstream.url, bare: bare.url, bareId: bare.process.pid });
+
   const report: Report = {
     date: new Date().toISOString(),
     machine: {
@@ -302,6 +305,7 @@ try {
       addedP99Us: added.p99Us,
     },
     soak: soaked,
+    postgres,
   };
   process.stdout.write(await writeReport(report));
 } finally {

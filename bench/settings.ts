@@ -14,6 +14,10 @@ export const settings = {
   slowRounds: quick ? 2 : 5,
   latencySeconds: quick ? 1 : 2,
   latencyRounds: quick ? 2 : 7,
+  /** The PostgreSQL arm's rounds at maximum load (its latency takes latencyRounds too). */
+  postgresRounds: quick ? 2 : 5,
+  /** BENCH_POSTGRES=0 skips the PostgreSQL arm, which runs by default where PostgreSQL is installed. */
+  postgres: process.env.BENCH_POSTGRES !== '0',
   /** The SSE scenario: 64 deltas sent 20 ms apart, as in issue 5. */
   sseTokens: 64,
   sseSequentialStreams: quick ? 3 : 20,

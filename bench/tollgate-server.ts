@@ -20,6 +20,33 @@ export async function startTollgate(
   /** Node flags for the server process, and variables added to its environment (bench aids only). */
   extra: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ child: Child; key: string }> {
+  const prepared = prepareTollgate({ upstreamUrl, slowUpstreamUrl, sseUpstreamUrl });
+  const child = await serveTollgate(prepared, extra);
+  return { child, key: prepared.key };
+}
+
+export interface PreparedTollgate {
+  readonly config: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The seeded key, with ample credit. */
+  readonly key: string;
+  /** Removes the folder (and a SQLite database in it). */
+  remove(): void;
+}
+
+/**
+ * Writes the configuration and seeds the database (SQLite in the folder unless `databaseUrl` names
+ * another), with `extraYaml` appended (a `cluster:` block) and `env` added (TOLLGATE_REDIS_URL).
+ */
+export function prepareTollgate(options: {
+  upstreamUrl: string;
+  slowUpstreamUrl: string;
+  sseUpstreamUrl: string;
+  databaseUrl?: string;
+  extraYaml?: string;
+  env?: NodeJS.ProcessEnv;
+}): PreparedTollgate {
+  const { upstreamUrl, slowUpstreamUrl, sseUpstreamUrl } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'tollgate-bench-'));
   const config = path.join(dir, 'tollgate.yaml');
   writeFileSync(
@@ -54,16 +81,18 @@ models:
     input_usd_per_million: 0.5
     output_usd_per_million: 1.5
     max_output_tokens: 4096
+${options.extraYaml ?? ''}
 `,
   );
   const env = {
     PATH: process.env.PATH,
     // A throwaway secret for a throwaway database: it protects nothing.
     TOLLGATE_KEY_SECRET: 'bench-only-secret-0123456789abcdef0123456789',
-    TOLLGATE_DATABASE_URL: `sqlite:${path.join(dir, 'tollgate.db')}`,
+    TOLLGATE_DATABASE_URL: options.databaseUrl ?? `sqlite:${path.join(dir, 'tollgate.db')}`,
     TOLLGATE_ENV_FILE: path.join(dir, 'none.env'),
     HOST: '127.0.0.1',
     PORT: '0',
+    ...options.env,
   };
   const cli = (...args: string[]) =>
     JSON.parse(
@@ -75,18 +104,23 @@ models:
   const account = cli('accounts', 'create', '--email', 'bench@example.com');
   cli('credits', 'add', account.id, '--usd', '1000000');
   const { key } = cli('keys', 'create', account.id, '--name', 'bench');
-  const serverEnv = { ...env, ...extra.env };
+  return { config, env, key, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One `tollgate serve` process of a prepared configuration; its stop() also removes the folder. */
+export async function serveTollgate(
+  prepared: PreparedTollgate,
+  extra: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv; keepFolder?: boolean } = {},
+): Promise<Child> {
   const child = await startChild(
-    [...(extra.nodeArgs ?? []), BIN, '--config', config, 'serve'],
-    serverEnv,
-    (output) => {
-      return /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1];
-    },
+    [...(extra.nodeArgs ?? []), BIN, '--config', prepared.config, 'serve'],
+    { ...prepared.env, ...extra.env },
+    (output) => /"address":"(http:\/\/[^"]+)"/.exec(output)?.[1],
   );
   // The database takes most of a gigabyte over a full run: it goes when the server stops.
   const stop = async () => {
     await child.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!extra.keepFolder) prepared.remove();
   };
-  return { child: { process: child.process, url: child.url, stop }, key };
+  return { process: child.process, url: child.url, stop };
 }
