@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, clusterMissing, startCluster } from '../support/cluster.js';
 import { raceWaterfallPath, WATERFALL_PATHS, WATERFALL_PLANS } from '../support/waterfall-race.js';
 
@@ -31,7 +31,12 @@ describe.skipIf(skip)('every waterfall path raced over two instances', () => {
   for (const stream of [false, true]) {
     it.each(WATERFALL_PATHS)(
       `admits only what $name covers, never overspends a pool (stream: ${stream})`,
-      (path) => raceWaterfallPath(cluster, path, stream),
+      async (path) => {
+        const before = [...cluster.dispatched];
+        await raceWaterfallPath(cluster, path, stream);
+        // Round-robin: each instance took half of the race.
+        expect(cluster.dispatched.map((n, i) => n - (before[i] ?? 0))).toEqual([50, 50]);
+      },
     );
   }
 });

@@ -100,6 +100,8 @@ export interface Cluster {
   readonly instances: readonly ClusterInstance[];
   /** The next instance that is up, round-robin. */
   nextBaseUrl(): string;
+  /** How many requests nextBaseUrl() has sent to each instance so far. */
+  readonly dispatched: readonly number[];
   /** A fetch that sends each request to the next instance that is up (whatever origin it names). */
   readonly fetch: typeof fetch;
   /** An SDK client whose requests are spread over the instances. */
@@ -193,10 +195,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   }
 
   let turn = 0;
+  const dispatched = states.map(() => 0);
   const nextBaseUrl = () => {
     for (let tried = 0; tried < states.length; tried++) {
       const state = states[turn++ % states.length];
-      if (state?.process && !hasExited(state.process.child)) return `http://127.0.0.1:${state.port}`;
+      if (state?.process && !hasExited(state.process.child)) {
+        dispatched[state.index] = (dispatched[state.index] ?? 0) + 1;
+        return `http://127.0.0.1:${state.port}`;
+      }
     }
     throw new Error('no instance of the cluster is up');
   };
@@ -228,9 +234,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       log: () => [...state.logs.slice(0, -1), state.process?.log() ?? ''].join('\n--- restarted ---\n'),
     })),
     nextBaseUrl,
+    dispatched,
     fetch: spreadFetch,
     client: (key, base = '/v1') =>
-      new OpenAI({ apiKey: key, baseURL: `${nextBaseUrl()}${base}`, maxRetries: 0, fetch: spreadFetch }),
+      // The origin here is only a placeholder: spreadFetch picks the instance of each request.
+      new OpenAI({ apiKey: key, baseURL: `http://cluster${base}`, maxRetries: 0, fetch: spreadFetch }),
     async kill(index) {
       const state = states[index];
       if (!state?.process) return;
