@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -40,23 +40,9 @@ import {
  * forwarding to one fake upstream, all reading the same YAML with `cluster.instances: N`. Requests
  * are spread round-robin over the instances that are up, like a balancer with health checks.
  */
-/**
- * Why the cluster suites skip: PostgreSQL or Redis missing from the machine, or a piece of the
- * cluster work not built yet (named, so that the skip says what to wait for).
- */
+/** Why the cluster suites skip: PostgreSQL or Redis missing from the machine (with what to install). */
 export function clusterMissing(): string | undefined {
-  const pieces: [string, string][] = [
-    [
-      'src/store/postgres-ledger.ts',
-      'the PostgreSQL ledger (pgledger: PostgresLedger, holds across instances)',
-    ],
-  ];
-  const missing = pieces.filter(([file]) => !existsSync(path.resolve(file))).map(([, what]) => what);
-  return (
-    postgresMissing() ??
-    redisMissing() ??
-    (missing.length > 0 ? `not built yet: ${missing.join('; ')}` : undefined)
-  );
+  return postgresMissing() ?? redisMissing();
 }
 
 export interface ClusterOptions {
