@@ -5,7 +5,7 @@
  */
 export type BankOutcome =
   | { readonly kind: 'answered'; readonly requestId: string; readonly answerId: string }
-  | { readonly kind: 'refused'; readonly requestId: string; readonly status: number }
+  | { readonly kind: 'refused'; readonly requestId: string; readonly status: number; readonly code: string }
   | { readonly kind: 'indeterminate'; readonly reason: string };
 
 export interface BankRequest {
@@ -45,12 +45,14 @@ export async function askBank(send: typeof fetch, request: BankRequest): Promise
   const requestId = response.headers.get('x-request-id') ?? '';
   if (response.status !== 200) {
     // A cut error body is as unknown as a cut answer; a whole one is the gateway's refusal.
+    let code: string;
     try {
-      JSON.parse(text);
+      const body = JSON.parse(text) as { error?: { code?: string | null; message?: string } };
+      code = body.error?.code ?? body.error?.message ?? '';
     } catch {
       return { kind: 'indeterminate', reason: `cut ${response.status} answer` };
     }
-    return { kind: 'refused', requestId, status: response.status };
+    return { kind: 'refused', requestId, status: response.status, code };
   }
   const answerId = request.stream ? completeStreamId(text) : completeJsonId(text);
   return answerId
