@@ -193,6 +193,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { accountId: account.value.id, keyId: created.value.record.id, key: created.value.key };
     },
     async ledgerOf(accountId) {
+      // Reading the entries commits what the SQLite ledger has only journaled, so that the
+      // account's stored balance read next includes every answered request.
+      await tollgate.services.ledger.entries(accountId);
       const account = await tollgate.services.accounts.find(accountId);
       return ledgerFigures(tollgate.services.ledger, account?.availableMicros ?? Number.NaN, accountId);
     },
