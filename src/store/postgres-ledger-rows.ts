@@ -3,7 +3,8 @@ import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
 import type { Pool, PoolPart } from '../domain/waterfall.js';
 import type { UsageFacts } from '../ports/ledger.js';
 import { ENTRY_ARRAYS, USAGE_VALUES } from './postgres-ledger-sql.js';
-import { integer, text } from './row-values.js';
+import { integer } from './row-values.js';
+import { usageRow } from './usage-row.js';
 
 /** A hold in flight as the PostgreSQL ledger reads it back. */
 export interface PlacedHold {
@@ -126,27 +127,5 @@ export function usageValues(
   overHold: boolean,
 ): unknown[] {
   if (!u) return Array(USAGE_VALUES).fill(null);
-  return [
-    text(u.requestId),
-    text(u.accountId),
-    text(u.keyId),
-    text(u.basePath),
-    text(u.model),
-    text(u.providerId),
-    text(u.upstreamModel),
-    integer(u.promptTokens),
-    integer(u.completionTokens),
-    text(u.usageSource),
-    integer(costMicros),
-    JSON.stringify(pools),
-    integer(u.status),
-    integer(u.latencyMs),
-    text(u.clientIp),
-    text(u.userAgent),
-    integer(u.createdAt),
-    integer(u.cacheReadTokens ?? 0),
-    integer(u.cacheWriteTokens ?? 0),
-    overHold ? 1 : 0,
-    text(u.outcome),
-  ];
+  return usageRow(u, costMicros, pools, overHold);
 }

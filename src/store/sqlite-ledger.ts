@@ -22,6 +22,7 @@ import { integer, isAmount, text } from './row-values.js';
 import type { SettlementJournal } from './settlement-journal.js';
 import { SqliteAutoTopup } from './sqlite-auto-topup.js';
 import { type HeldRequest, SqlitePoolSpend } from './sqlite-pool-spend.js';
+import { usageRow } from './usage-row.js';
 
 /**
  * The ledger on SQLite, built for the request path.
@@ -634,41 +635,6 @@ export class SqliteLedger implements Ledger {
     this.known.set(accountId, available);
     return available;
   }
-}
-
-/**
- * The row as written, each value valid for its column (row-values.ts): the cost and pools come
- * apart, so that the record is not copied to change them.
- */
-function usageRow(
-  u: UsageFacts,
-  costMicros: Micros,
-  pools: Partial<Record<Pool, Micros>>,
-  overHold: boolean,
-): unknown[] {
-  return [
-    text(u.requestId),
-    text(u.accountId),
-    text(u.keyId),
-    text(u.basePath),
-    text(u.model),
-    text(u.providerId),
-    text(u.upstreamModel),
-    integer(u.promptTokens),
-    integer(u.completionTokens),
-    text(u.usageSource),
-    integer(costMicros),
-    JSON.stringify(pools),
-    integer(u.status),
-    integer(u.latencyMs),
-    text(u.clientIp),
-    text(u.userAgent),
-    integer(u.createdAt),
-    integer(u.cacheReadTokens ?? 0),
-    integer(u.cacheWriteTokens ?? 0),
-    overHold ? 1 : 0,
-    text(u.outcome),
-  ];
 }
 
 /** The group's rows cut into its requests' (`waiters` in the order they queued). */
