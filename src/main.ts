@@ -46,6 +46,7 @@ import { KyselyAuditLog } from './store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from './store/kysely-keys.js';
 import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
 import { openDatabase } from './store/open-database.js';
+import { databaseUnavailable } from './store/store-unavailable.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
@@ -279,6 +280,7 @@ export async function createTollgate(
         : {}),
       metrics,
       ready,
+      unavailable: databaseUnavailable,
       // On its own address the endpoint is served there only; otherwise here, behind the token.
       ...(scrapeToken && !config.metrics.listen
         ? { metricsEndpoint: { exporter: scrapeExporter, token: scrapeToken } }

@@ -106,6 +106,11 @@ export const ERROR_CATALOGUE = {
     type: 'api_error',
     message: 'The upstream provider did not answer in time.',
   },
+  service_unavailable: {
+    status: 503,
+    type: 'api_error',
+    message: 'The service cannot reach its database right now; nothing was charged. Retry shortly.',
+  },
   internal_error: {
     status: 500,
     type: 'api_error',

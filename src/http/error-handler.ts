@@ -5,6 +5,7 @@ import type { ConnectionError, FastifyError, FastifyInstance } from 'fastify';
 import { ERROR_CATALOGUE, type Failure, failure } from '../domain/errors.js';
 import { envelope, sendFailure } from './error-envelope.js';
 import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json-body.js';
+import { sendUnavailable, type UnavailableAnswers } from './unavailable-answer.js';
 
 /** Fastify's own errors (body parsing, limits) in Tollgate's catalogue; never an HTML page or a stack trace. */
 function failureForFrameworkError(error: FastifyError, bodyLimit: number): Failure | undefined {
@@ -66,13 +67,19 @@ function drainUpload(raw: IncomingMessage): Promise<void> {
   });
 }
 
-export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  bodyLimit: number,
+  unavailable?: UnavailableAnswers,
+): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const mapped = failureForFrameworkError(error, bodyLimit);
     if (mapped) {
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') await drainUpload(request.raw);
       return sendFailure(reply, mapped);
     }
+    const refusal = unavailable?.refusal(error, request);
+    if (refusal) return sendUnavailable(reply, refusal);
     request.log.error({ err: error }, 'unhandled error');
     return sendFailure(
       reply,

@@ -44,6 +44,7 @@ export class PrometheusMetrics implements Metrics {
   /** Made on the first report: a ledger without credit leases never shows a gauge stuck at 0. */
   private leases: CollectedGauge | undefined;
   private readonly dependencies: CollectedGauge;
+  private readonly unavailable: CollectedCounter;
 
   constructor() {
     const r = this.registry;
@@ -110,6 +111,11 @@ export class PrometheusMetrics implements Metrics {
       help: 'Whether a shared dependency answers (1) or not (0): database, redis',
       labelNames: ['dependency'],
     });
+    this.unavailable = new CollectedCounter(r, {
+      name: 'tollgate_unavailable_refusals_total',
+      help: 'Requests refused with 503 because the database could not be used, by reason (instance_fenced, database_unreachable)',
+      labelNames: ['reason'],
+    });
     // Present from the start, so that a dashboard shows 0 rather than no data.
     this.holds.set([], 0);
     this.overHold.add([], 0);
@@ -175,5 +181,9 @@ export class PrometheusMetrics implements Metrics {
 
   dependencyUp(dependency: string, up: boolean): void {
     this.dependencies.set([dependency], up ? 1 : 0);
+  }
+
+  unavailableRefusal(reason: string): void {
+    this.unavailable.add([reason]);
   }
 }

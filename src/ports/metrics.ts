@@ -20,6 +20,8 @@ export interface Metrics {
   leasesOpen(count: number): void;
   /** Whether a shared dependency answers (`database`, `redis`). */
   dependencyUp(dependency: string, up: boolean): void;
+  /** A request refused with 503: the database could not be used (`reason`: ports/unavailable.ts). */
+  unavailableRefusal(reason: string): void;
 }
 
 export interface FinishedRequest {
@@ -53,6 +55,7 @@ export class InMemoryMetrics implements Metrics {
   holds = 0;
   leases = 0;
   readonly dependencies = new Map<string, boolean>();
+  readonly unavailableRefusals: string[] = [];
 
   overHoldSettlement(): void {
     this.overHoldSettlements++;
@@ -82,5 +85,8 @@ export class InMemoryMetrics implements Metrics {
   }
   dependencyUp(dependency: string, up: boolean): void {
     this.dependencies.set(dependency, up);
+  }
+  unavailableRefusal(reason: string): void {
+    if (this.unavailableRefusals.length < 10_000) this.unavailableRefusals.push(reason);
   }
 }
