@@ -3,6 +3,7 @@ import { noChangeFeed } from '../ports/change-feed.js';
 import type { Metrics } from '../ports/metrics.js';
 import { connectRedis, type RedisConnection } from '../redis/connect.js';
 import { reportRedisHealth } from '../redis/health-report.js';
+import { FallbackChangeFeed } from './fallback-change-feed.js';
 import { type NotifyPool, PgNotifyChangeFeed } from './pg-notify-change-feed.js';
 import { RedisChangeFeed } from './redis-change-feed.js';
 
@@ -22,7 +23,8 @@ export interface ClusterLinks {
 
 /**
  * On PostgreSQL, changes travel over Redis when it is configured (every instance and the CLI meet
- * there), else over LISTEN/NOTIFY, which serves one instance and the CLI. On SQLite, over nothing:
+ * there), and over LISTEN/NOTIFY when a process cannot reach Redis (fallback-change-feed.ts); without
+ * Redis, over LISTEN/NOTIFY alone, which serves one instance and the CLI. On SQLite, over nothing:
  * DataVersionWatch sees the CLI's commits and a server lock keeps the database to one instance, so
  * Redis, if configured, serves rate limits only (and its outage does not empty the caches).
  */
@@ -42,7 +44,10 @@ export function openClusterLinks(options: {
     const redis = connectRedis(options.redisUrl, { name: `tollgate-${options.instanceId}` });
     if (options.role === 'server' && options.metrics) reportRedisHealth(redis, options.log, options.metrics);
     const feed = options.postgresUrl
-      ? new RedisChangeFeed(redis, options.instanceId, options.log)
+      ? new FallbackChangeFeed(
+          new RedisChangeFeed(redis, options.instanceId, options.log),
+          notifyFeed(options.postgresUrl, options),
+        )
       : noChangeFeed;
     return {
       redis,
@@ -54,13 +59,15 @@ export function openClusterLinks(options: {
     };
   }
   if (options.postgresUrl) {
-    const feed = new PgNotifyChangeFeed(
-      options.postgresUrl,
-      options.instanceId,
-      options.log,
-      options.postgresPool,
-    );
+    const feed = notifyFeed(options.postgresUrl, options);
     return { redis: undefined, feed, close: () => feed.close() };
   }
   return { redis: undefined, feed: noChangeFeed, close: async () => {} };
+}
+
+function notifyFeed(
+  url: string,
+  options: Pick<Parameters<typeof openClusterLinks>[0], 'instanceId' | 'log' | 'postgresPool'>,
+): PgNotifyChangeFeed {
+  return new PgNotifyChangeFeed(url, options.instanceId, options.log, options.postgresPool);
 }

@@ -60,16 +60,29 @@ export class PgNotifyChangeFeed implements ChangeFeed {
   }
 
   async publish(change: Change): Promise<void> {
+    const error = await this.send(change);
+    if (error !== undefined)
+      this.log.warn(
+        { err: error, change: change.scope },
+        'could not notify other processes of a change: they learn of it when their caches expire',
+      );
+  }
+
+  /** One attempt, nothing logged: whether PostgreSQL took the notification. */
+  async publishOnce(change: Change): Promise<boolean> {
+    return (await this.send(change)) === undefined;
+  }
+
+  /** Undefined once sent; otherwise why not. */
+  private async send(change: Change): Promise<unknown> {
     const values = [CHANGES_CHANNEL, JSON.stringify({ origin: this.instanceId, change })];
     try {
       const sender = this.pool ?? (await this.connect());
       if (!sender) throw new Error('not connected');
       await sender.query('SELECT pg_notify($1, $2)', values);
+      return undefined;
     } catch (error) {
-      this.log.warn(
-        { err: error, change: change.scope },
-        'could not notify other processes of a change: they learn of it when their caches expire',
-      );
+      return error ?? new Error('NOTIFY failed');
     }
   }
 

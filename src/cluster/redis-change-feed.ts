@@ -78,13 +78,27 @@ export class RedisChangeFeed implements ChangeFeed {
       );
   }
 
-  private async send(change: Change): Promise<void> {
+  /**
+   * One attempt, nothing kept: whether Redis took the change. For a feed that has another way to
+   * send it (fallback-change-feed.ts), which calls `keepUnsent` if that fails too.
+   */
+  async publishOnce(change: Change): Promise<boolean> {
     if (this.redis.state() === 'starting') await this.firstAttempt();
     try {
       await this.redis.commands.publish(CHANGES_CHANNEL, JSON.stringify(this.envelope(change)));
+      return true;
     } catch {
-      this.keepUnsent(change);
+      return false;
     }
+  }
+
+  /** Keeps a change that could not be sent, to send it when Redis answers again. */
+  keepUnsent(change: Change): void {
+    this.unsent = this.unsent.length < MAX_UNSENT ? [...this.unsent, change] : [EVERYTHING];
+  }
+
+  private async send(change: Change): Promise<void> {
+    if (!(await this.publishOnce(change))) this.keepUnsent(change);
   }
 
   private envelope(change: Change): Envelope {
@@ -103,10 +117,6 @@ export class RedisChangeFeed implements ChangeFeed {
       this.redis.on('up', done);
       this.redis.on('down', done);
     });
-  }
-
-  private keepUnsent(change: Change): void {
-    this.unsent = this.unsent.length < MAX_UNSENT ? [...this.unsent, change] : [EVERYTHING];
   }
 
   /**

@@ -57,6 +57,9 @@ export function connectRedis(url: string, options: RedisConnectionOptions = {}):
       lazyConnect: true,
       connectionName: options.name ? `${options.name}-${role}` : undefined,
       connectTimeout: timeoutMs,
+      // A socket left from a refused attempt is waited on this long at close (ioredis: 2 s), which
+      // held the CLI's exit when Redis was unreachable.
+      disconnectTimeout: timeoutMs,
       retryStrategy: (attempt) => reconnectDelayMs(attempt),
       // Commands fail fast while Redis is down, so that their callers fall back at once; the
       // subscriber keeps its SUBSCRIBE queued until it reconnects.

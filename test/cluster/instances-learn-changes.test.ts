@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openClusterLinks } from '../../src/cluster/cluster-links.js';
 import { PgNotifyChangeFeed } from '../../src/cluster/pg-notify-change-feed.js';
 import { RedisChangeFeed } from '../../src/cluster/redis-change-feed.js';
 import { HmacKeyHasher } from '../../src/crypto/hmac-key-hasher.js';
@@ -23,6 +24,7 @@ import { PostgresKeyActivity } from '../../src/store/postgres-key-activity.js';
 import { BIN } from '../support/cli-server.js';
 import { configYaml, TEST_KEY_SECRET } from '../support/harness.js';
 import {
+  freePort,
   type PostgresServer,
   postgresMissing,
   type RedisServer,
@@ -130,6 +132,20 @@ describe.skipIf(skip)('instances sharing one PostgreSQL database', () => {
     new RedisChangeFeed(connection, instanceId, capture([]));
   const overNotify = () => (instanceId: string) => new PgNotifyChangeFeed(url, instanceId, capture([]));
 
+  /** The feed as `tollgate serve` opens it on PostgreSQL with Redis. */
+  const asServed = (instanceId: string) => {
+    const links = openClusterLinks({
+      redisUrl: redis.url,
+      postgresUrl: url,
+      instanceId,
+      role: 'server',
+      log: capture([]),
+      metrics: undefined,
+    });
+    closers.push(() => links.close());
+    return links.feed;
+  };
+
   const live = (feed: ChangeFeed) =>
     poll('the feed is live', async () =>
       (feed as RedisChangeFeed | PgNotifyChangeFeed).isLive() ? true : undefined,
@@ -195,6 +211,24 @@ describe.skipIf(skip)('instances sharing one PostgreSQL database', () => {
     await cli(['keys', 'revoke', keyId], { TOLLGATE_REDIS_URL: redis.url });
     const at = await revokedAt(b.database, keyId);
     expect(await refusedAfter(b, hash, at)).toBeLessThan(1_000);
+  });
+
+  it('a key revoked by a CLI that cannot reach Redis reaches an instance that can within a second (NOTIFY)', async () => {
+    const b = await instance(asServed);
+    await live(b.feed);
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    for (let trial = 0; trial < 3; trial++) {
+      const { keyId, hash } = await cachedKey(b);
+      // Watched while the CLI runs: what counts is when the instance learns, not when the CLI exits.
+      const refused = poll(
+        'the revocation',
+        async () => ((await b.keyActivity.findCredential(hash))?.revoked ? Date.now() : undefined),
+        20_000,
+      );
+      const { stderr } = await cli(['keys', 'revoke', keyId], { TOLLGATE_REDIS_URL: nowhere });
+      expect(stderr).not.toMatch(/learn of these changes when their caches expire/);
+      expect((await refused) - (await revokedAt(b.database, keyId))).toBeLessThan(1_000);
+    }
   });
 
   it('without Redis, a key revoked by the CLI reaches the one instance through NOTIFY within a second', async () => {
