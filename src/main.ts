@@ -183,7 +183,7 @@ export async function createTollgate(
   const subscriptions = new SubscriptionService(
     plans,
     accountStore,
-    new KyselySubscriptionStore(database.db),
+    new KyselySubscriptionStore(database.db, database.kind),
     clock,
     id,
     announce,

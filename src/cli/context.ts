@@ -157,7 +157,7 @@ export async function withServices<T>(
     const subscriptions = new SubscriptionService(
       plans,
       accountStore,
-      new KyselySubscriptionStore(database.db),
+      new KyselySubscriptionStore(database.db, database.kind),
       systemClock,
       (prefix) => newId(prefix),
       announce,

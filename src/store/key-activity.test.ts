@@ -25,7 +25,7 @@ describeStores('the key activity of the request path', (database) => {
       spending: { billing: 'subscription', overflow: true, limit: { micros: 5_000_000_000, period: 'week' } },
       ipAllowlist: ['10.0.0.0/8'],
     });
-    await new KyselySubscriptionStore(db).start({
+    await new KyselySubscriptionStore(db, database().kind).start({
       id: 'sub_1',
       accountId: 'acct_1',
       kind: 'inference',

@@ -1,10 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { AccountSubscriptions, PlanKind } from '../domain/plans.js';
 import type { SubscriptionStore } from '../ports/subscriptions.js';
+import type { DatabaseKind } from './database-kind.js';
 import type { Database } from './tables.js';
 
 export class KyselySubscriptionStore implements SubscriptionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kind: DatabaseKind,
+  ) {}
 
   async live(accountId: string): Promise<AccountSubscriptions> {
     const rows = await this.db
@@ -22,6 +26,13 @@ export class KyselySubscriptionStore implements SubscriptionStore {
 
   async start(input: { id: string; accountId: string; kind: PlanKind; planId: string; now: number }) {
     await this.db.transaction().execute(async (tx) => {
+      // Two starts for one account at once, on PostgreSQL, would both find no live subscription to
+      // end (or the same one), and the second insert would break the unique index on live ones.
+      // The account's row lock queues them, as SQLite's single writer does: each ends the one
+      // before it, and the last to start is live. Under READ COMMITTED the statements after the
+      // lock see what the previous holder committed.
+      if (this.kind === 'postgres')
+        await tx.selectFrom('accounts').select('id').where('id', '=', input.accountId).forUpdate().execute();
       await tx
         .updateTable('subscriptions')
         .set({ canceled_at: input.now })

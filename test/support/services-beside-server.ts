@@ -64,7 +64,7 @@ export async function withServicesBesideServer<T>(
       subscriptions: new SubscriptionService(
         plans,
         accountStore,
-        new KyselySubscriptionStore(database.db),
+        new KyselySubscriptionStore(database.db, database.kind),
         systemClock,
         id,
       ),
