@@ -119,6 +119,8 @@ export async function createTollgate(
       {
         instanceId,
         timings: { timeoutMs: config.cluster.instanceTimeoutMs, longestRequestMs: leaseLifetimeMs(config) },
+        leases: { micros: config.cluster.leaseMicros, instances: config.cluster.instances },
+        metrics,
       },
     );
     await stores.start();

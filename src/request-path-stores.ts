@@ -8,6 +8,7 @@ import { LedgerBatchWriter } from './store/ledger-batch.js';
 import type { InstanceTimings } from './store/ledger-instance.js';
 import type { OpenDatabase, OpenPostgres, OpenSqlite } from './store/open-database.js';
 import { PostgresKeyActivity } from './store/postgres-key-activity.js';
+import type { LeaseSettings } from './store/postgres-leases.js';
 import { PostgresLedger } from './store/postgres-ledger.js';
 import { acquireServerLock } from './store/server-lock.js';
 import { refusedSettlementsPath, SettlementJournal } from './store/settlement-journal.js';
@@ -21,6 +22,9 @@ export type ServerLedger = Ledger & { forgetBalances(): void; close(): void | Pr
 export interface LedgerCluster {
   readonly instanceId: string;
   readonly timings: InstanceTimings;
+  /** Credit leases (cluster.lease_micros, cluster.instances) and where they are counted. */
+  readonly leases?: LeaseSettings;
+  readonly metrics?: { leasesOpen(count: number): void; leaseRecalled(): void };
 }
 
 export interface ErrorLog {
@@ -125,6 +129,8 @@ export function postgresLedger(
     instanceId: cluster.instanceId,
     timings: cluster.timings,
     log,
+    ...(cluster.leases ? { leases: cluster.leases } : {}),
+    ...(cluster.metrics ? { metrics: cluster.metrics } : {}),
   });
 }
 

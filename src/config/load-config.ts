@@ -112,6 +112,8 @@ export interface Config {
     readonly instanceId: string | undefined;
     /** cluster.instance_timeout_seconds, in ms. */
     readonly instanceTimeoutMs: number;
+    /** cluster.lease_micros: the credit lease slice on PostgreSQL (0: no leases). */
+    readonly leaseMicros: number;
   };
   /** GET /metrics on an address of its own; undefined: on the API's port, when a token is set. */
   readonly metrics: { readonly listen: { readonly host: string; readonly port: number } | undefined };
@@ -386,6 +388,7 @@ function fromFile(file: ConfigFile, sourcePath: string, env: NodeJS.ProcessEnv):
       instances: file.cluster.instances,
       instanceId,
       instanceTimeoutMs: file.cluster.instance_timeout_seconds * 1_000,
+      leaseMicros: file.cluster.lease_micros,
     },
     metrics: { listen: metricsListen(file, env) },
     deprecations: deprecationsOf(file),

@@ -386,6 +386,9 @@ export const configFileSchema = z
         // PostgreSQL: how long an instance may miss heartbeats before another takes it for dead and
         // returns its holds (after the longest request it could still be serving, too: docs/scaling.md).
         instance_timeout_seconds: z.number().int().min(2).max(3_600).default(30),
+        // PostgreSQL: the slice of a hot account's pools each instance reserves and holds against in
+        // memory (credit leases, docs/scaling.md); 0 turns them off. SQLite ignores it.
+        lease_micros: z.number().int().min(0).max(1_000_000_000_000).default(0),
       })
       .prefault({}),
     billing: z

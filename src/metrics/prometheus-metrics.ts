@@ -43,6 +43,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly holds: CollectedGauge;
   /** Made on the first report: a ledger without credit leases never shows a gauge stuck at 0. */
   private leases: CollectedGauge | undefined;
+  private recalls: CollectedCounter | undefined;
   private readonly dependencies: CollectedGauge;
   private readonly unavailable: CollectedCounter;
 
@@ -177,6 +178,15 @@ export class PrometheusMetrics implements Metrics {
       help: 'Credit leases this instance holds on shared accounts',
     });
     this.leases.set([], count);
+  }
+
+  leaseRecalled(): void {
+    this.recalls ??= new CollectedCounter(this.registry, {
+      name: 'tollgate_lease_recalls_total',
+      help: 'Credit leases this instance gave back because another instance needed the room',
+      labelNames: [],
+    });
+    this.recalls.add([], 1);
   }
 
   dependencyUp(dependency: string, up: boolean): void {

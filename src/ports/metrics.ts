@@ -18,6 +18,8 @@ export interface Metrics {
   /** Holds (requests in flight) and credit leases currently open in this instance. */
   holdsInFlight(delta: number): void;
   leasesOpen(count: number): void;
+  /** This instance gave a credit lease back because another instance needed the room. */
+  leaseRecalled(): void;
   /** Whether a shared dependency answers (`database`, `redis`). */
   dependencyUp(dependency: string, up: boolean): void;
   /** A request refused with 503: the database could not be used (`reason`: ports/unavailable.ts). */
@@ -54,6 +56,7 @@ export class InMemoryMetrics implements Metrics {
   readonly cacheLookups = { hits: 0, misses: 0 };
   holds = 0;
   leases = 0;
+  leaseRecalls = 0;
   readonly dependencies = new Map<string, boolean>();
   readonly unavailableRefusals: string[] = [];
 
@@ -82,6 +85,9 @@ export class InMemoryMetrics implements Metrics {
   }
   leasesOpen(count: number): void {
     this.leases = count;
+  }
+  leaseRecalled(): void {
+    this.leaseRecalls++;
   }
   dependencyUp(dependency: string, up: boolean): void {
     this.dependencies.set(dependency, up);

@@ -39,6 +39,8 @@ export interface Orphan {
 export class LedgerInstance {
   private timer: NodeJS.Timeout | undefined;
   private lastBeatAt = Number.NEGATIVE_INFINITY;
+  /** Since when heartbeats have followed each other without a gap that stopped admissions. */
+  private unbrokenSince = Number.POSITIVE_INFINITY;
   private beating: Promise<void> | undefined;
   private sweeping: Promise<void> | undefined;
 
@@ -65,6 +67,15 @@ export class LedgerInstance {
   /** False once the last heartbeat is half the timeout old: the instance then admits nothing. */
   alive(): boolean {
     return performance.now() - this.lastBeatAt < this.timings.timeoutMs / 2;
+  }
+
+  /**
+   * Whether a credit lease taken at `since` (performance.now()) may still be held against: alive,
+   * and no gap since then long enough to stop admissions. After such a gap the lease may have
+   * been swept back to its account, even if this instance beats again.
+   */
+  vouchesSince(since: number): boolean {
+    return this.alive() && this.unbrokenSince <= since;
   }
 
   /** Stops heartbeating and sweeping, as a crash would; the row stays for the others to sweep. */
@@ -138,6 +149,7 @@ export class LedgerInstance {
                                             expires_after_ms = EXCLUDED.expires_after_ms`,
       values: [this.id, this.expiresAfterMs],
     });
+    if (sentAt - this.lastBeatAt >= this.timings.timeoutMs / 2) this.unbrokenSince = sentAt;
     this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
   }
 }

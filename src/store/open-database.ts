@@ -19,6 +19,7 @@ import * as settlementJournal from './migrations/2026-11-30-settlement-journal.j
 import * as accountTier from './migrations/2026-12-01-account-tier.js';
 import * as cacheTokens from './migrations/2026-12-01-cache-tokens.js';
 import * as clusterLedger from './migrations/2026-12-01-cluster-ledger.js';
+import * as creditLeases from './migrations/2026-12-01-credit-leases.js';
 import * as dashboard from './migrations/2026-12-01-dashboard.js';
 import * as auditOrder from './migrations/2026-12-01-dashboard-audit-order.js';
 import * as prepaidDebt from './migrations/2026-12-01-prepaid-debt.js';
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-12-01-dashboard-audit-order': auditOrder,
   '2026-12-01-account-tier': accountTier,
   '2026-12-01-cluster-ledger': clusterLedger,
+  '2026-12-01-credit-leases': creditLeases,
 };
 
 /** Each migration is told which database it runs on, for the few statements that differ. */

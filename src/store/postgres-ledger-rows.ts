@@ -13,6 +13,8 @@ export interface PlacedHold {
   readonly parts: readonly PoolPart[];
   readonly amount: Micros;
   readonly placedAt: number;
+  /** A credit lease's row (postgres-leases.ts): returning it writes no entry and no record. */
+  readonly lease?: boolean;
 }
 
 /** READ_USAGE's parameters for a scope at `now`, closing `holdId` if one is given. */
@@ -41,7 +43,12 @@ export interface UsageRow {
     parts: string;
     amount_micros: number;
     placed_at: number;
+    prepaid_micros: number | null;
+    subscription_micros: number | null;
+    lease_state: string | null;
   } | null;
+  /** LEASE_READ's instead of `hold`: the state of the lease a local hold closes against. */
+  lease_state?: string | null;
   held: number | null;
   agent_held: [number, number] | null;
   key_spent: number | null;
@@ -71,6 +78,15 @@ export function poolUsage(row: UsageRow, balance: Micros): PoolUsage {
 }
 
 export function placedHold(row: NonNullable<UsageRow['hold']>): PlacedHold {
+  if (row.lease_state !== null) {
+    // A lease's columns, not its parts (the slice it was taken with), say what it reserves now.
+    const scope = JSON.parse(row.scope) as SpendScope;
+    const parts: PoolPart[] = [];
+    if (scope.primary?.pool === 'subscription')
+      parts.push({ pool: 'subscription', amount: row.subscription_micros ?? 0 });
+    parts.push({ pool: 'prepaid', amount: row.prepaid_micros ?? 0 });
+    return { id: row.id, scope, parts, amount: row.amount_micros, placedAt: row.placed_at, lease: true };
+  }
   return {
     id: row.id,
     scope: JSON.parse(row.scope) as SpendScope,

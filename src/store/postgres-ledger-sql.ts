@@ -31,8 +31,19 @@ const TALLY = `SELECT used_micros FROM ledger_tallies WHERE account_id = $2`;
  */
 export const READ_USAGE = {
   name: 'tg_ledger_read',
-  text: `WITH closed AS (DELETE FROM ledger_holds WHERE id = $1::text RETURNING *)
-     SELECT (SELECT row_to_json(closed) FROM closed) AS hold,
+  text: usageRead(
+    'closed AS (DELETE FROM ledger_holds WHERE id = $1::text RETURNING *)',
+    '(SELECT row_to_json(closed) FROM closed) AS hold',
+  ),
+};
+
+/**
+ * READ_USAGE's reading after a statement that changes one hold row (`change`, a CTE), whose result
+ * `result` selects: the snapshot is the same, so the figures are those before the change.
+ */
+export function usageRead(change: string, result: string): string {
+  return `WITH ${change}
+     SELECT ${result},
             (${TALLY} AND scope = 'held' AND window_from = 0 AND window_until = 0) AS held,
             (SELECT json_build_array(used_micros, requests) FROM ledger_tallies
               WHERE account_id = $2 AND scope = 'agent_held' AND window_from = 0 AND window_until = 0) AS agent_held,
@@ -46,8 +57,8 @@ export const READ_USAGE = {
                  SELECT COALESCE(-SUM(amount_micros), 0) AS usd, COUNT(*) AS n, MIN(period_at) AS oldest
                    FROM ledger_entries
                   WHERE account_id = $2 AND pool = 'agent_quota' AND kind = 'settle'
-                    AND period_at > $8::bigint - w.ms) s) AS agent_windows`,
-};
+                    AND period_at > $8::bigint - w.ms) s) AS agent_windows`;
+}
 
 /**
  * Starts the tallies a scope needs from the ledger and the open holds: the first use of an
@@ -86,7 +97,7 @@ export const INIT_TALLIES = {
  * requests delta, at. Every hold counts against its key's figures, limited or not: a limit may be
  * set while it is in flight.
  */
-const MOVE_TALLIES = (p: (n: number) => string) => `UPDATE ledger_tallies SET
+export const MOVE_TALLIES = (p: (n: number) => string) => `UPDATE ledger_tallies SET
         used_micros = used_micros + CASE scope WHEN 'held' THEN ${p(4)}::bigint WHEN 'agent_held' THEN ${p(6)}::bigint
                                                WHEN 'subscription' THEN ${p(5)}::bigint ELSE ${p(3)}::bigint END,
         requests = requests + CASE scope WHEN 'agent_held' THEN ${p(7)}::bigint ELSE 0 END
@@ -98,14 +109,15 @@ const MOVE_TALLIES = (p: (n: number) => string) => `UPDATE ledger_tallies SET
 /**
  * Records the hold and moves the tallies. Parameters: id, account, key, instance, placed at,
  * amount, prepaid, subscription, agent parts (NULL when not drawn on), parts, scope, then
- * MOVE_TALLIES' deltas: key, prepaid, subscription, agent, agent requests.
+ * MOVE_TALLIES' deltas: key, prepaid, subscription, agent, agent requests; then the lease state
+ * (NULL: a hold; 'open': a credit lease).
  */
 export const PLACE_HOLD = {
   name: 'tg_ledger_place',
   text: `WITH placed AS (
        INSERT INTO ledger_holds (id, account_id, key_id, instance_id, placed_at, amount_micros,
-                                 prepaid_micros, subscription_micros, agent_micros, parts, scope)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11))
+                                 prepaid_micros, subscription_micros, agent_micros, parts, scope, lease_state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17::text))
      ${MOVE_TALLIES((n) => `$${[2, 3, 12, 13, 14, 15, 16, 5][n - 1]}`)}`,
 };
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { countingPool } from '../../test/support/counting-pool.js';
 import { charge, usageFacts } from '../../test/support/ledger-fixture.js';
 import { insertAccount } from '../../test/support/ledger-kinds.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../../test/support/real-servers.js';
@@ -30,20 +31,6 @@ function costing(scope: SpendScope, cost: Micros): HoldDecision {
     if (rest > 0) parts.push({ pool: 'prepaid', amount: rest });
     return parts;
   };
-}
-
-/** Counts the statements each connection of the pool sends: one a round trip. */
-function countingPool(url: string, size: number): { pool: pg.Pool; sent: () => number } {
-  const pool = postgresPool(url, size);
-  let count = 0;
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      count++;
-      return query(...args);
-    };
-  });
-  return { pool, sent: () => count };
 }
 
 const skip = postgresMissing();

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { type AutoTopup, needsTopup } from '../domain/auto-topup.js';
+import { sliceOf } from '../domain/lease-fit.js';
 import type { Micros } from '../domain/money.js';
-import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
+import { type PoolUsage, roomOf, type SpendScope } from '../domain/spend-scope.js';
 import type { Pool, PoolPart } from '../domain/waterfall.js';
 import type {
   ChargeDecision,
@@ -18,6 +19,15 @@ import type {
 import { AccountBatches } from './account-batches.js';
 import { type InstanceTimings, LedgerInstance, type Orphan } from './ledger-instance.js';
 import { checkCharge, holdAmount, partOf, prepaidPart } from './ledger-shapes.js';
+import { LEASE_GROW, LEASE_READ, RECALL_LEASES } from './postgres-lease-sql.js';
+import {
+  type DirectResult,
+  LeaseBook,
+  type LeaseRequest,
+  type LeaseSettings,
+  type LocalHold,
+  leaseParts,
+} from './postgres-leases.js';
 import {
   closingEntries,
   lacksTallies,
@@ -33,6 +43,7 @@ import {
   CLOSE_HOLD,
   CREDIT,
   ENTRIES,
+  ENTRY_ARRAYS,
   INIT_TALLIES,
   LOCK_ACCOUNT,
   PLACE_HOLD,
@@ -59,10 +70,16 @@ export interface PostgresLedgerOptions {
   readonly instanceId: string;
   readonly timings: InstanceTimings;
   readonly log?: { error(details: Record<string, unknown>, message: string): void };
+  /** Credit leases (postgres-leases.ts); none when absent or of 0 micro-USD. */
+  readonly leases?: LeaseSettings;
+  /** Where the leases held and the recalls answered are counted. */
+  readonly metrics?: { leasesOpen(count: number): void; leaseRecalled(): void };
 }
 
 /** The instance cannot vouch for its holds (no heartbeat for half the timeout): it admits nothing. */
 export class LedgerUnavailableError extends Error {}
+
+const NO_ENTRIES: unknown[][] = Array.from({ length: ENTRY_ARRAYS }, () => []);
 
 /** No tallies and no hold: the scope settleWithoutHold charges, prepaid credit only. */
 function prepaidScope(accountId: string, keyId: string): SpendScope {
@@ -96,6 +113,8 @@ export class PostgresLedger implements Ledger {
   /** Each account's transactions from this instance, batched (account-batches.ts). */
   private readonly batches = new AccountBatches<Run>((work) => this.transaction(work));
   readonly instance: LedgerInstance;
+  /** This instance's credit leases; with a slice of 0 it only recalls others' before a refusal. */
+  readonly leases: LeaseBook;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -113,6 +132,24 @@ export class PostgresLedger implements Ledger {
           `ledger ${what} failed`,
         ),
     );
+    this.leases = new LeaseBook(options.leases ?? { micros: 0, instances: 1 }, {
+      instanceId: options.instanceId,
+      vouchesSince: (since) => this.instance.vouchesSince(since),
+      withAccount: (accountId, work) =>
+        this.transaction(async (run) => {
+          await this.lock(run, accountId);
+          return work(run);
+        }),
+      query: (query) => this.pool.query(query),
+      newId,
+      leasesOpen: (count) => options.metrics?.leasesOpen(count),
+      leaseRecalled: () => options.metrics?.leaseRecalled(),
+      error: (error, what) =>
+        options.log?.error(
+          { reason: error instanceof Error ? error.message : String(error) },
+          `${what} failed`,
+        ),
+    });
   }
 
   /** Registers the instance (heartbeat) and starts sweeping crashed instances' holds. */
@@ -120,12 +157,18 @@ export class PostgresLedger implements Ledger {
     return this.instance.start();
   }
 
-  /** Nothing is kept in memory that another instance or the CLI could change. */
-  forgetBalances(): void {}
+  /**
+   * A plan, key limit or account changed: leases were sized and keyed for the old scope, so their
+   * unused parts go back (nothing else is kept in memory that another instance could change).
+   */
+  forgetBalances(): void {
+    void this.leases.returnAll();
+  }
 
-  /** Stops heartbeating; the instance's row goes once it holds nothing. */
-  close(): Promise<void> {
-    return this.instance.stop();
+  /** Returns the leases' unused parts, stops heartbeating; the instance's row goes once it holds nothing. */
+  async close(): Promise<void> {
+    await this.leases.close();
+    await this.instance.stop();
   }
 
   async available(accountId: string): Promise<Micros | undefined> {
@@ -163,13 +206,33 @@ export class PostgresLedger implements Ledger {
       throw new LedgerUnavailableError(
         'the ledger has not reached the database for too long to admit a request',
       );
+    return this.leases.place(hold, decide, (lease) => this.placeDirect(hold, decide, lease));
+  }
+
+  /**
+   * The database path: reads the usage under the account's lock, decides and reserves; with
+   * `lease`, also takes a slice for the scope when the room after the hold allows one. A refusal
+   * recalls other instances' leases on the account.
+   */
+  private async placeDirect(
+    hold: HoldToPlace,
+    decide: HoldDecision,
+    lease: LeaseRequest | undefined,
+  ): Promise<DirectResult> {
     const { scope } = hold;
-    const placed = await this.batches.run(scope.accountId, async (run) => {
+    let held: PlacedHold | undefined;
+    const placed = await this.batches.run(scope.accountId, async (run): Promise<DirectResult> => {
       const account = await this.lock(run, scope.accountId);
-      if (!account) return 'unknown-account' as const;
+      if (!account) return { outcome: 'unknown-account', recalling: 0 };
       const { usage } = await this.read(run, null, scope, hold.now, account.available_micros);
       const parts = decide(usage);
-      if (!parts) return 'refused' as const;
+      if (!parts) {
+        const { rows } = await run<{ pending: string }>({
+          ...RECALL_LEASES,
+          values: [scope.accountId, this.options.instanceId],
+        });
+        return { outcome: 'refused', recalling: Number(rows[0]?.pending ?? 0) };
+      }
       const amount = holdAmount(parts);
       const prepaid = prepaidPart(parts);
       // A balance in debt has nothing available, but a hold that takes none of it may still be placed.
@@ -196,16 +259,86 @@ export class PostgresLedger implements Ledger {
           subscription ?? 0,
           agent ?? 0,
           agent === undefined ? 0 : 1,
+          null,
         ],
       });
-      return { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
+      const after: PoolUsage = {
+        ...usage,
+        prepaidAvailable: usage.prepaidAvailable - prepaid,
+        subscriptionSpent: usage.subscriptionSpent + (subscription ?? 0),
+        keySpent: usage.keySpent + amount,
+      };
+      held = { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
+      const slice = lease ? await this.takeSlice(run, hold, after, lease) : undefined;
+      return { outcome: 'placed', recalling: 0, ...(slice ? { slice } : {}) };
     });
-    if (typeof placed === 'string') return placed;
-    this.open.set(hold.id, placed);
-    return 'placed';
+    if (placed.outcome === 'placed' && held) this.open.set(hold.id, held);
+    return placed;
+  }
+
+  /** Adds a slice of the scope's room to its lease, or takes a new one, when the room allows. */
+  private async takeSlice(
+    run: Run,
+    hold: HoldToPlace,
+    after: PoolUsage,
+    lease: LeaseRequest,
+  ): Promise<DirectResult['slice']> {
+    const { scope } = hold;
+    const slice = sliceOf(roomOf(scope, after), this.leases.settings.micros, this.leases.settings.instances);
+    if (!slice) return undefined;
+    const { primary, prepaid } = slice.parts;
+    const amount = primary + prepaid;
+    const subscription = scope.primary?.pool === 'subscription' ? primary : null;
+    if (lease.lease?.open) {
+      const grown = await run({
+        ...LEASE_GROW,
+        values: [
+          lease.lease.id,
+          scope.accountId,
+          scope.keyId,
+          amount,
+          prepaid,
+          primary,
+          lease.lease.placedAt,
+        ],
+      });
+      return { parts: slice, id: lease.lease.id, grown: (grown.rowCount ?? 0) > 0 };
+    }
+    const id = this.newId('lease');
+    await run({
+      ...PLACE_HOLD,
+      values: [
+        id,
+        scope.accountId,
+        scope.keyId,
+        this.options.instanceId,
+        integer(hold.now),
+        amount,
+        prepaid,
+        subscription,
+        null,
+        JSON.stringify(leaseParts(scope, slice.parts)),
+        JSON.stringify(scope),
+        amount,
+        prepaid,
+        primary,
+        0,
+        0,
+        'open',
+      ],
+    });
+    return { parts: slice, id, grown: true };
   }
 
   async settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement> {
+    const local = this.leases.local.get(holdId);
+    if (local) {
+      try {
+        return await this.closeLocal(local, decide, usage, integer(usage.createdAt), () => usage);
+      } finally {
+        this.leases.ended(holdId);
+      }
+    }
     const at = integer(usage.createdAt);
     const known = this.open.get(holdId);
     const accountId = known?.scope.accountId ?? usage.accountId;
@@ -246,10 +379,94 @@ export class PostgresLedger implements Ledger {
       });
     } finally {
       this.open.delete(holdId);
+      this.leases.ended(holdId);
     }
   }
 
+  /**
+   * Closes a hold decided against a lease: in one transaction under the account's lock (account,
+   * then the lease row, then the tallies: every path takes them in this order), shrinks the lease by
+   * what the hold reserved and writes what closing a hold writes. With no `decide`, a release. The
+   * lease gone (its instance was taken for dead and swept): charged as a hold no longer open.
+   */
+  private async closeLocal(
+    local: LocalHold,
+    decide: ChargeDecision | undefined,
+    usage: UsageFacts | undefined,
+    at: number,
+    record: () => UsageFacts | UsageRecord | undefined,
+  ): Promise<Settlement> {
+    const { hold, take } = local;
+    const accountId = hold.scope.accountId;
+    let state: string | undefined;
+    const settlement = await this.batches.run(accountId, async (run): Promise<Settlement> => {
+      state = undefined;
+      const account = await this.lock(run, accountId);
+      const params = usageParams(local.lease.id, hold.scope, at);
+      const row = (
+        await run<UsageRow>({
+          ...LEASE_READ,
+          values: [...params, hold.amount, take.prepaid, take.primary],
+        })
+      ).rows[0]!;
+      state = row.lease_state ?? undefined;
+      if (!account) throw new Error(`closing a hold of an unknown account: ${accountId}`);
+      let current = poolUsage(row, account.available_micros);
+      if (lacksTallies(row))
+        current = (await this.read(run, null, hold.scope, at, account.available_micros)).usage;
+      if (state === undefined) {
+        if (!decide || !usage) return { holdWasOpen: false, charged: [], heldMicros: 0 };
+        return this.settleWithoutHold(run, hold.id, account, decide, usage, current);
+      }
+      if (!decide) {
+        const released = record() as UsageRecord | undefined;
+        await this.writeClose(
+          run,
+          account,
+          hold,
+          undefined,
+          at,
+          usageValues(released, released?.costMicros ?? 0, released?.pools ?? {}, false),
+        );
+        return { holdWasOpen: true, charged: [], heldMicros: hold.amount };
+      }
+      const charged = decide({
+        scope: hold.scope,
+        parts: hold.parts,
+        amount: hold.amount,
+        usage: () => current,
+      });
+      checkCharge(hold.parts, charged);
+      const pools: Partial<Record<Pool, Micros>> = {};
+      let total = 0;
+      for (const part of charged) {
+        pools[part.pool] = (pools[part.pool] ?? 0) + part.amount;
+        total += part.amount;
+      }
+      await this.writeClose(
+        run,
+        account,
+        hold,
+        charged,
+        at,
+        usageValues(usage, total, pools, total > hold.amount),
+      );
+      return { holdWasOpen: true, charged, heldMicros: hold.amount };
+    });
+    // Only once committed: a failed settlement leaves the hold open for its request to release.
+    this.leases.closedLocally(local, state);
+    return settlement;
+  }
+
   async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
+    const local = this.leases.local.get(holdId);
+    if (local) {
+      try {
+        return (await this.closeLocal(local, undefined, undefined, integer(now), () => usage)).holdWasOpen;
+      } finally {
+        this.leases.ended(holdId);
+      }
+    }
     const known = this.open.get(holdId);
     const accountId = known?.scope.accountId ?? usage?.accountId;
     try {
@@ -258,6 +475,7 @@ export class PostgresLedger implements Ledger {
       );
     } finally {
       this.open.delete(holdId);
+      this.leases.ended(holdId);
     }
   }
 
@@ -316,7 +534,9 @@ export class PostgresLedger implements Ledger {
       const scope = this.open.get(holdId)?.scope ?? prepaidScope(owner, '');
       const read = await this.read(run, holdId, scope, now, account.available_micros);
       if (!read.hold) return false;
-      await this.writeClose(run, account, read.hold, undefined, integer(now), record(), note);
+      // A lease is no spend: returning one (a crashed instance's) writes no record.
+      const written = read.hold.lease ? usageValues(undefined, 0, {}, false) : record();
+      await this.writeClose(run, account, read.hold, undefined, integer(now), written, note);
       return true;
     };
     return accountId === undefined ? this.transaction(work) : this.batches.run(accountId, work);
@@ -352,7 +572,10 @@ export class PostgresLedger implements Ledger {
     return { holdWasOpen: false, charged, heldMicros: 0 };
   }
 
-  /** Writes a closed hold: entries, balance, tallies, any auto top-up, the usage record. */
+  /**
+   * Writes a closed hold: entries, balance, tallies, any auto top-up, the usage record. A lease
+   * returned writes no entries (it never spent; its holds wrote their own), only the tallies.
+   */
   private async writeClose(
     run: Run,
     account: LockedAccount,
@@ -374,7 +597,7 @@ export class PostgresLedger implements Ledger {
     await run({
       ...CLOSE_HOLD,
       values: [
-        ...closingEntries(hold, charged, at, this.newId, note),
+        ...(hold.lease ? NO_ENTRIES : closingEntries(hold, charged, at, this.newId, note)),
         hold.scope.accountId,
         balanceDelta,
         hold.scope.accountId,

@@ -193,6 +193,8 @@ export interface LedgerHoldsTable {
   agent_micros: number | null;
   parts: string;
   scope: string;
+  /** NULL for a hold; a credit lease's state otherwise (migrations/2026-12-01-credit-leases.ts). */
+  lease_state: 'open' | 'recalled' | 'retired' | null;
 }
 
 /** A running figure of an account's spend (postgres-ledger.ts), holds in flight included. */
