@@ -6,7 +6,15 @@ import type { Warn } from '../ports/system.js';
 /** Whether the shared store answers right now (the Redis connection's health). */
 export interface SharedHealth {
   isUp(): boolean;
+  /** Told each time the shared store answers again after an outage. */
+  on(event: 'up', listener: () => void): void;
 }
+
+/**
+ * Ends the shared store could not be told of, kept until it answers again. Past this many, the
+ * oldest is given up: its place lapses with its lease, as when its instance crashes.
+ */
+const MAX_UNRELEASED = 10_000;
 
 export interface FailoverLog extends Warn {
   info(details: Record<string, unknown>, message: string): void;
@@ -25,6 +33,13 @@ export class FailoverRateLimiter implements RateLimiter {
   private mode: Mode | undefined;
   /** Requests admitted locally and not yet ended: they end there too. */
   private readonly admittedLocally = new Set<string>();
+  /**
+   * Places taken in the shared store whose end it did not hear (it was down, or an admission's
+   * answer was lost), by lease id: sent when it answers again, so that a blip does not leave an
+   * account's places taken until their leases lapse (the longest request, half an hour by default).
+   */
+  private readonly unreleased = new Map<string, EndedRequest>();
+  private releasing: Promise<void> | undefined;
 
   constructor(
     private readonly shared: RateLimiter,
@@ -32,15 +47,22 @@ export class FailoverRateLimiter implements RateLimiter {
     private readonly health: SharedHealth,
     private readonly instances: number,
     private readonly log: FailoverLog,
-  ) {}
+  ) {
+    health.on('up', () => void this.releaseUnreleased());
+  }
 
   async admit(request: LimitedRequest): Promise<LimiterDecision> {
     if (this.health.isUp()) {
+      // Before counting anew in the shared store, free what this instance still holds there.
+      if (this.unreleased.size > 0) await this.releaseUnreleased();
       try {
         const decision = await this.shared.admit(request);
         this.switchTo('shared');
         return decision;
       } catch (error) {
+        // The script may have run and only its answer been lost: its place is freed later. Its
+        // tokens stay counted there (stricter, never looser), since it may never have taken them.
+        this.keepUnreleased({ ...request, tokensDelta: 0 });
         this.switchTo('local', error);
       }
     } else {
@@ -59,8 +81,9 @@ export class FailoverRateLimiter implements RateLimiter {
     try {
       await this.shared.end(ended);
     } catch {
-      // Redis went away mid-request: its place lapses there with its lease, and tokens counted
-      // at the ceiling stay counted until the window drains. Never fail the answer for it.
+      // Redis went away mid-request: the end is sent when it answers again. Never fail the
+      // answer for it.
+      this.keepUnreleased(ended);
     }
   }
 
@@ -73,6 +96,42 @@ export class FailoverRateLimiter implements RateLimiter {
       }
     }
     return this.local.report(accountId, this.share(limits));
+  }
+
+  private keepUnreleased(ended: EndedRequest): void {
+    this.unreleased.delete(ended.leaseId);
+    if (this.unreleased.size >= MAX_UNRELEASED) {
+      const oldest = this.unreleased.keys().next();
+      if (!oldest.done) this.unreleased.delete(oldest.value);
+    }
+    this.unreleased.set(ended.leaseId, ended);
+  }
+
+  /** Sends the kept ends, once at a time; those that fail again wait for the next `up`. */
+  private releaseUnreleased(): Promise<void> {
+    this.releasing ??= this.sendUnreleased().finally(() => {
+      this.releasing = undefined;
+    });
+    return this.releasing;
+  }
+
+  private async sendUnreleased(): Promise<void> {
+    const pending = [...this.unreleased.values()];
+    const results = await Promise.allSettled(pending.map((ended) => this.shared.end(ended)));
+    let released = 0;
+    results.forEach((result, i) => {
+      const ended = pending[i];
+      // A newer entry under the same lease (kept while this was in flight) stays.
+      if (result.status === 'fulfilled' && ended && this.unreleased.get(ended.leaseId) === ended) {
+        this.unreleased.delete(ended.leaseId);
+        released++;
+      }
+    });
+    if (released > 0)
+      this.log.info(
+        { dependency: 'redis', released },
+        'freed the places of requests that ended while Redis was unreachable',
+      );
   }
 
   private share(limits: TierLimits): TierLimits {

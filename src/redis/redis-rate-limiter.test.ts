@@ -174,6 +174,43 @@ describe.skipIf(skip)('rate limits while Redis is down', () => {
     }
   });
 
+  it('frees a place whose request ended while Redis was gone once Redis is back, and still enforces the limit', async () => {
+    const connection = connectRedis(server.url);
+    const limiter = new FailoverRateLimiter(
+      new RedisRateLimiter(connection.commands, clock, LEASE_MS),
+      new InMemoryRateLimiter(clock, LEASE_MS),
+      connection,
+      1,
+      log,
+    );
+    const accountId = newAccount();
+    const limits = { requestsPerMinute: undefined, tokensPerMinute: undefined, concurrentRequests: 1 };
+    const admit = (leaseId: string) => limiter.admit({ accountId, limits, tokens: 1, leaseId });
+    const admin = new Redis(server.url);
+    try {
+      await until(connection, 'up', 5_000);
+      expect((await admit('a')).ok).toBe(true);
+      // Written to disk and read back at restart: Redis comes back holding request a's place, as a
+      // persistent Redis or a network blip would.
+      await admin.save();
+      admin.disconnect();
+      await server.kill();
+      await until(connection, 'down', 5_000);
+      await limiter.end({ accountId, limits, leaseId: 'a', tokensDelta: 0 });
+
+      await server.restart();
+      await until(connection, 'up', 10_000);
+      // Without the kept end, b would wait for a's lease to lapse (LEASE_MS, ten minutes here).
+      expect(await admit('b')).toMatchObject({ ok: true });
+      expect(await admit('c')).toMatchObject({ ok: false, exceeded: 'concurrent' });
+      await limiter.end({ accountId, limits, leaseId: 'b', tokensDelta: 0 });
+      expect(await admit('d')).toMatchObject({ ok: true });
+    } finally {
+      admin.disconnect();
+      await connection.close();
+    }
+  });
+
   it('never fails a request that ends while Redis is gone', async () => {
     const connection = connectRedis(server.url);
     const limiter = new FailoverRateLimiter(
