@@ -15,6 +15,8 @@ export interface SharedHealth {
  * oldest is given up: its place lapses with its lease, as when its instance crashes.
  */
 const MAX_UNRELEASED = 10_000;
+/** How often an admission retries ends that failed while Redis seemed up. */
+const RELEASE_RETRY_MS = 1_000;
 
 export interface FailoverLog extends Warn {
   info(details: Record<string, unknown>, message: string): void;
@@ -40,6 +42,7 @@ export class FailoverRateLimiter implements RateLimiter {
    */
   private readonly unreleased = new Map<string, EndedRequest>();
   private releasing: Promise<void> | undefined;
+  private lastReleaseAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly shared: RateLimiter,
@@ -53,8 +56,14 @@ export class FailoverRateLimiter implements RateLimiter {
 
   async admit(request: LimitedRequest): Promise<LimiterDecision> {
     if (this.health.isUp()) {
-      // Before counting anew in the shared store, free what this instance still holds there.
-      if (this.unreleased.size > 0) await this.releaseUnreleased();
+      // Before counting anew in the shared store, free what this instance still holds there: at
+      // once after an outage, and at most once a second while some end keeps failing (one
+      // command timed out with Redis otherwise healthy), so that admissions do not pay for it.
+      if (
+        this.unreleased.size > 0 &&
+        (this.releasing || performance.now() - this.lastReleaseAt >= RELEASE_RETRY_MS)
+      )
+        await this.releaseUnreleased();
       try {
         const decision = await this.shared.admit(request);
         this.switchTo('shared');
@@ -116,6 +125,7 @@ export class FailoverRateLimiter implements RateLimiter {
   }
 
   private async sendUnreleased(): Promise<void> {
+    this.lastReleaseAt = performance.now();
     const pending = [...this.unreleased.values()];
     const results = await Promise.allSettled(pending.map((ended) => this.shared.end(ended)));
     let released = 0;
