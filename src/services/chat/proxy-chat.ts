@@ -11,6 +11,7 @@ import { UpstreamFailure, type UpstreamResponse } from '../../ports/upstream.js'
 import type { Principal } from '../authenticate.js';
 import type { Billing, Hold } from '../billing/billing.js';
 import type { ModelCatalogue } from '../catalogue.js';
+import { modelInTier } from '../limits/model-in-tier.js';
 import { type LimitTicket, noRequestLimits, type RequestLimits } from '../limits/request-limits.js';
 import { type RequestTrace, startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
@@ -74,17 +75,14 @@ export class ChatCompletions {
     const parsed = this.endpoint(body);
     if (!parsed.ok) return parsed.failure;
     const request = parsed.request;
-    const model = this.catalogue.find(request.model);
-    if (!model) {
-      return failure(
-        'model_not_found',
-        `The model '${request.model}' does not exist or you do not have access to it.`,
-        'model',
-      );
-    }
-    if (context.trace) context.trace.model = model.id;
-    const notInTier = this.limits.modelRefusal(principal, model.id);
-    if (notInTier) return notInTier;
+    const found = modelInTier(
+      this.catalogue,
+      this.limits,
+      { principal, model: request.model, trace: context.trace },
+      `The model '${request.model}' does not exist or you do not have access to it.`,
+    );
+    if (!found.ok) return found.failure;
+    const { model } = found;
     const { limit } = request;
     if (limit.value !== undefined && limit.value > model.maxOutputTokens) {
       return failure(
@@ -108,16 +106,12 @@ export class ChatCompletions {
     const promptCeiling = promptTokensCeiling(request.prompt, model.promptAllowance);
     // The most tokens the request can use, counted now and corrected when it ends.
     const tokensCeiling = promptCeiling + (limit.value ?? model.maxOutputTokens) * request.generations;
-    const limited = await this.limits.admit(principal, tokensCeiling, channel);
-    if (!limited.ok) return limited.failure;
-    try {
-      return await this.holdAndForward(principal, context, channel, request, model, deployments, {
+    return this.limits.within(principal, tokensCeiling, channel, (ticket) =>
+      this.holdAndForward(principal, context, channel, request, model, deployments, {
         promptCeiling,
-        ticket: limited.ticket,
-      });
-    } finally {
-      await limited.ticket.end();
-    }
+        ticket,
+      }),
+    );
   }
 
   private async holdAndForward(

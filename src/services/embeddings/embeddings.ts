@@ -13,6 +13,7 @@ import type { ModelCatalogue } from '../catalogue.js';
 import { callWithFallback, type UpstreamCaller } from '../chat/call-upstream.js';
 import type { RequestContext, Warn } from '../chat/proxy-chat.js';
 import { mapUpstreamFailure } from '../chat/upstream-errors.js';
+import { modelInTier } from '../limits/model-in-tier.js';
 import { type LimitTicket, noRequestLimits, type RequestLimits } from '../limits/request-limits.js';
 import { startUpstreamTimer } from '../request-trace.js';
 import { tokenCounter } from '../token-counter.js';
@@ -70,11 +71,14 @@ export class Embeddings {
       );
     }
     const request = parsed.data;
-    const model = this.catalogue.find(request.model);
-    if (!model) return failure('model_not_found', `The model '${request.model}' does not exist.`, 'model');
-    if (context.trace) context.trace.model = model.id;
-    const notInTier = this.limits.modelRefusal(principal, model.id);
-    if (notInTier) return notInTier;
+    const found = modelInTier(
+      this.catalogue,
+      this.limits,
+      { principal, model: request.model, trace: context.trace },
+      `The model '${request.model}' does not exist.`,
+    );
+    if (!found.ok) return found.failure;
+    const { model } = found;
     const unbounded = unboundedFieldRefusal(request, model.allowFields);
     if (unbounded) return unbounded;
     const deployments = model.deployments.filter(
@@ -85,16 +89,12 @@ export class Embeddings {
     }
     // A server that renders inputs through a template (vLLM's chat embeddings) reads other fields too.
     const promptCeiling = inputTokensCeiling(request.input) + forwardedBytes(request, CONTROLLED);
-    const limited = await this.limits.admit(principal, promptCeiling, channel);
-    if (!limited.ok) return limited.failure;
-    try {
-      return await this.holdAndForward(principal, context, request, deployments, channel, model, {
+    return this.limits.within(principal, promptCeiling, channel, (ticket) =>
+      this.holdAndForward(principal, context, request, deployments, channel, model, {
         promptCeiling,
-        ticket: limited.ticket,
-      });
-    } finally {
-      await limited.ticket.end();
-    }
+        ticket,
+      }),
+    );
   }
 
   private async holdAndForward(

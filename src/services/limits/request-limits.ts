@@ -62,6 +62,25 @@ export class RequestLimits {
     };
   }
 
+  /**
+   * Admits the request (a 429 is returned as its failure), runs `work` with its place, and frees
+   * the place and corrects its tokens however `work` ends, thrown errors included.
+   */
+  async within(
+    principal: Principal,
+    tokens: number,
+    channel: ClientChannel,
+    work: (ticket: LimitTicket) => Promise<Failure | undefined>,
+  ): Promise<Failure | undefined> {
+    const limited = await this.admit(principal, tokens, channel);
+    if (!limited.ok) return limited.failure;
+    try {
+      return await work(limited.ticket);
+    } finally {
+      await limited.ticket.end();
+    }
+  }
+
   /** The headers of an answer refused before admission (a bad body, an unknown model): nothing is taken. */
   async describe(principal: Principal, channel: ClientChannel): Promise<void> {
     const tier = principal.tier;
