@@ -14,6 +14,7 @@ import { type MetricsExporter, startMetricsServer } from './http/operations.js';
 import { dashboardPlugin } from './http/routes/dashboard/index.js';
 import { cookiePolicy } from './http/routes/dashboard/session.js';
 import { defaultWebRoot } from './http/routes/dashboard/web-app.js';
+import { UnavailableAnswers } from './http/unavailable-answer.js';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { blockListAllowlists } from './net/ip-allowlist.js';
 import type { Change } from './ports/change-feed.js';
@@ -253,6 +254,8 @@ export async function createTollgate(
     }),
     id,
   );
+  // One for the API and the dashboard: an outage is logged once, whichever meets it first.
+  const unavailable = new UnavailableAnswers(databaseUnavailable, metrics);
   const uses = new KeyUseRecorder(keyActivity, (error) =>
     app.log.error({ err: error }, 'could not record key use'),
   );
@@ -277,12 +280,13 @@ export async function createTollgate(
               csrfKey: csrfKey(keySecret),
               webRoot: overrides.webRoot ?? defaultWebRoot(),
               apiPaths: Object.values(config.basePaths).flat(),
+              unavailable,
             }),
           }
         : {}),
       metrics,
       ready,
-      unavailable: databaseUnavailable,
+      unavailable,
       // On its own address the endpoint is served there only; otherwise here, behind the token.
       ...(scrapeToken && !config.metrics.listen
         ? { metricsEndpoint: { exporter: scrapeExporter, token: scrapeToken } }

@@ -22,6 +22,10 @@ export const DASHBOARD_ERRORS = {
   invalid_link: { status: 404, message: 'This link has expired or was already used. Ask for a new one.' },
   too_many_attempts: { status: 429, message: 'Too many attempts. Wait a little and try again.' },
   invalid_request: { status: 400, message: 'The request is not valid.' },
+  service_unavailable: {
+    status: 503,
+    message: 'The service cannot reach its database right now. Try again in a moment.',
+  },
   internal_error: { status: 500, message: 'The server had an error while processing your request.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -32,7 +36,7 @@ export interface DashboardFailure {
   readonly message?: string;
   /** The request field at fault, for invalid_request. */
   readonly field?: string;
-  /** Seconds to wait, for too_many_attempts. */
+  /** Seconds to wait, for too_many_attempts and service_unavailable. */
   readonly retryAfterSeconds?: number;
 }
 

@@ -9,7 +9,6 @@ import type { DestinationStream } from 'pino';
 import { type Redact, redactNothing } from '../domain/redact-secrets.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { Readiness } from '../ports/readiness.js';
-import type { ClassifyUnavailable } from '../ports/unavailable.js';
 import { sendFailure } from './error-envelope.js';
 import { clientErrorHandler, installErrorHandling, unknownUrl } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
@@ -18,7 +17,7 @@ import { type MetricsExporter, metricsRoute, readinessRoute } from './operations
 import { installRequestMetrics } from './request-metrics.js';
 import { agentsApi } from './routes/agents/index.js';
 import { type ApiDeps, inferenceApi } from './routes/v1/index.js';
-import { UnavailableAnswers } from './unavailable-answer.js';
+import type { UnavailableAnswers } from './unavailable-answer.js';
 
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], undefined>;
 
@@ -44,7 +43,7 @@ export interface AppOptions {
   /** GET /metrics on this port, behind this bearer token. Absent: not served here (404). */
   readonly metricsEndpoint?: { readonly exporter: MetricsExporter; readonly token: string };
   /** Tells a database that cannot be used from other errors: those requests get a 503, not a 500. */
-  readonly unavailable?: ClassifyUnavailable;
+  readonly unavailable?: UnavailableAnswers;
 }
 
 /** A one-time link's token in a path (the dashboard's /invite/…, /reset/…, /verify/… pages and API). */
@@ -142,11 +141,7 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
         'request completed',
       );
     });
-  installErrorHandling(
-    app,
-    options.bodyLimitBytes,
-    options.unavailable && new UnavailableAnswers(options.unavailable, options.metrics),
-  );
+  installErrorHandling(app, options.bodyLimitBytes, options.unavailable);
   installJsonBody(app);
   app.get('/healthz', async () => ({ status: 'ok' }));
   if (options.ready) readinessRoute(app, options.ready);

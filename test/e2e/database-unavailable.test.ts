@@ -141,7 +141,7 @@ describe.skipIf(skip !== undefined)(
       );
     });
 
-    it('a database that cannot be reached at all gets a 503, not a 500, and the provider is never called', async () => {
+    it('a database that cannot be reached at all gets a 503, not a 500, on the API and the dashboard, and the provider is never called', async () => {
       const { tollgate, logs } = await serve();
       const { key } = await seed(tollgate, 'unreachable@example.com');
       // Never used, so never cached: its request has to read the database to authenticate.
@@ -161,6 +161,20 @@ describe.skipIf(skip !== undefined)(
       const unauthenticated = await chat(tollgate, uncached);
       expect(unauthenticated.statusCode).toBe(503);
       expect(unauthenticated.json().error.code).toBe('service_unavailable');
+      // The dashboard answers in its own envelope.
+      const signIn = await tollgate.app.inject({
+        method: 'POST',
+        url: '/dashboard/api/auth/login',
+        headers: { 'content-type': 'application/json' },
+        payload: { email: 'someone@example.com', password: 'correct horse battery staple' },
+      });
+      expect(signIn.statusCode).toBe(503);
+      expect(signIn.headers['retry-after']).toBe('1');
+      expect(signIn.json()).toEqual({
+        error: { code: 'service_unavailable', message: expect.stringContaining('database') },
+      });
+      expect(logs.filter((line) => line.includes('unhandled'))).toEqual([]);
+      expect(refusalsLogged(logs, 'database_unreachable')).toBe(1);
     });
   },
 );

@@ -22,7 +22,7 @@ export async function dashboardApi(app: FastifyInstance, options: DashboardApiOp
   // derived from them only describe the API in the OpenAPI document.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  installDashboardErrors(app);
+  installDashboardErrors(app, options.unavailable);
   app.addHook('onRequest', sameOriginHook(options.publicOrigin));
   app.addHook('onRequest', sessionHook(options.sessions, options.cookies));
   // Answers carry secrets shown once and account data: no cache may keep them.

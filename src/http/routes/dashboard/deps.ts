@@ -7,6 +7,7 @@ import type { DashboardKeys } from '../../../services/dashboard/dashboard-keys.j
 import type { MemberService } from '../../../services/dashboard/members.js';
 import type { SessionService } from '../../../services/dashboard/sessions.js';
 import type { SignInService } from '../../../services/dashboard/sign-in.js';
+import type { UnavailableAnswers } from '../../unavailable-answer.js';
 import type { CookiePolicy } from './session.js';
 import { membershipJson, userJson } from './views.js';
 
@@ -18,6 +19,8 @@ export interface DashboardApiDeps {
   readonly sessions: SessionService;
   readonly cookies: CookiePolicy;
   readonly clock: Clock;
+  /** Tells a database that cannot be used from other errors: a 503, not a 500 (shared with the API's). */
+  readonly unavailable?: UnavailableAnswers;
 }
 
 /** What /session and a sign-in answer: the user, their accounts, and a CSRF token bound to the session. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { DASHBOARD_ERRORS, type DashboardFailure } from '../../../domain/dashboard-errors.js';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, type UnavailableAnswers } from '../../unavailable-answer.js';
 
 /** The dashboard API's envelope: `{ "error": { "code", "message", "field"? } }`. */
 export function sendDashboardFailure(reply: FastifyReply, failure: DashboardFailure): FastifyReply {
@@ -30,10 +31,15 @@ function failureOf(error: FastifyError): DashboardFailure | undefined {
   return undefined;
 }
 
-export function installDashboardErrors(app: FastifyInstance): void {
+export function installDashboardErrors(app: FastifyInstance, unavailable?: UnavailableAnswers): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const failure = failureOf(error);
     if (failure) return sendDashboardFailure(reply, failure);
+    if (unavailable?.refusal(error, request))
+      return sendDashboardFailure(reply, {
+        code: 'service_unavailable',
+        retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+      });
     request.log.error({ err: error }, 'unhandled dashboard error');
     return sendDashboardFailure(reply, {
       code: 'internal_error',
