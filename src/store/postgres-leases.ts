@@ -249,6 +249,9 @@ export class LeaseBook {
     await this.returnAll();
   }
 
+  /** How many holds were decided against a lease since start (for measurements). */
+  heldLocally = 0;
+
   /** How many leases this instance has rows for (the metric). */
   get count(): number {
     return this.rows.size;
@@ -263,6 +266,7 @@ export class LeaseBook {
     const take = leaseTake(parts)!;
     lease.held = plus(lease.held, take);
     lease.holds++;
+    this.heldLocally++;
     lease.lastUsedAt = performance.now();
     let amount = 0;
     for (const part of parts) amount += part.amount;

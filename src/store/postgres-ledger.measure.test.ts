@@ -33,15 +33,23 @@ describe.skipIf(skip !== undefined)(
       const database = await openDatabase({ kind: 'postgres', url, poolSize: 4 });
       const accounts = Array.from({ length: 32 }, (_, i) => `acct_m${i}`);
       for (const a of accounts) await insertAccount(database, a);
-      const pools = [postgresPool(url, 16), postgresPool(url, 16)];
-      const ledgers = pools.map(
-        (pool) =>
+      const pools = [
+        postgresPool(url, 16),
+        postgresPool(url, 16),
+        postgresPool(url, 16),
+        postgresPool(url, 16),
+      ];
+      // The last two lease: a slice of $1 each, two instances.
+      const all = pools.map(
+        (pool, i) =>
           new PostgresLedger(pool, (p) => newId(p), {
             instanceId: newId('inst'),
             timings: { timeoutMs: 30_000, longestRequestMs: 1_000 },
+            ...(i >= 2 ? { leases: { micros: 1_000_000, instances: 2 } } : {}),
           }),
       );
-      for (const l of ledgers) await l.start();
+      for (const l of all) await l.start();
+      let ledgers = all.slice(0, 2);
       for (const a of accounts)
         await ledgers[0]!.credit({ id: newId('led'), accountId: a, amount: 1e12, note: 't', now: 1 });
       const scopeOf = (accountId: string): SpendScope => ({
@@ -90,7 +98,31 @@ describe.skipIf(skip !== undefined)(
       await run('32 in flight over 2 ledgers, one account, hold only', 2000, 32, () => accounts[0]!, false);
       await run('32 in flight over 2 ledgers, one account, hold+settle', 2000, 32, () => accounts[0]!, true);
       await run('32 in flight over 2 ledgers, 32 accounts, hold+settle', 2000, 32, (w) => accounts[w]!, true);
-      for (const l of ledgers) l.instance.halt();
+      ledgers = all.slice(2);
+      await run(
+        'leases of $1, 32 in flight over 2 ledgers, one account, hold+settle',
+        2000,
+        32,
+        () => accounts[1]!,
+        true,
+      );
+      await run(
+        'leases of $1, 32 in flight over 2 ledgers, one account, hold+settle',
+        2000,
+        32,
+        () => accounts[1]!,
+        true,
+      );
+      await run(
+        'leases of $1, 32 in flight over 2 ledgers, 32 accounts, hold+settle',
+        2000,
+        32,
+        (w) => accounts[w]!,
+        true,
+      );
+      const local = all.slice(2).reduce((n, l) => n + l.leases.heldLocally, 0);
+      console.info(`held against a lease: ${local} of 6000`);
+      for (const l of all) l.instance.halt();
       for (const p of pools) await p.end();
       await database.close();
       expect(true).toBe(true);

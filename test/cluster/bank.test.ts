@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccountAudit, auditAccount, type BankAccount } from '../support/bank-audit.js';
 import { askBank } from '../support/bank-client.js';
@@ -36,7 +37,9 @@ describe.skipIf(skip)('money across instances that crash', () => {
       providerYaml: '    timeouts: { first_byte_ms: 3000, idle_ms: 3000, total_ms: 3000 }',
       // Short, so that the dead instances' holds come back soon; not so short that a live instance
       // on this busy machine misses its own heartbeats (it then refuses to admit).
-      clusterYaml: '  instance_timeout_seconds: 4',
+      // Credit leases of about one request: taken when an account is busy on an instance and has
+      // room for six, swept back like holds when their instance is killed.
+      clusterYaml: '  instance_timeout_seconds: 4\n  lease_micros: 11000',
     });
     for (let i = 0; i < ACCOUNTS; i++) {
       const seeded = await cluster.seed({ usd: (START_MICROS / 1_000_000).toFixed(6) });
@@ -83,6 +86,7 @@ describe.skipIf(skip)('money across instances that crash', () => {
     })();
     let kills = 0;
     const began = Date.now();
+    const leases = countLeases(cluster.databaseUrl, () => running);
     try {
       for (let round = 0; round < KILLS; round++) {
         await sleep(4_000);
@@ -97,6 +101,7 @@ describe.skipIf(skip)('money across instances that crash', () => {
       running = false;
       await Promise.all([...clients, credits]);
     }
+    const leasesSeen = await leases;
 
     const trafficSeconds = (Date.now() - began) / 1000;
     // The killed instances' holds go back once their heartbeats are older than the timeout, the
@@ -127,7 +132,8 @@ describe.skipIf(skip)('money across instances that crash', () => {
         `${total('refused')} refused (${[...refusals].map(([what, n]) => `${n}× ${what}`).join(', ')}), ` +
         `${total('indeterminate')} indeterminate ` +
         `(${total('chargedUnanswered')} of them charged), ${kills} kills, ${credited} credits; ` +
-        `${trafficSeconds.toFixed(0)} s of traffic, ${reclaimSeconds.toFixed(0)} s until every hold was back`,
+        `${trafficSeconds.toFixed(0)} s of traffic, ${reclaimSeconds.toFixed(0)} s until every hold was back; ` +
+        `${leasesSeen} credit leases seen`,
     );
     expect(audits.flatMap((a) => a.problems)).toEqual([]);
     expect(total('answered')).toBeGreaterThan(0);
@@ -135,5 +141,24 @@ describe.skipIf(skip)('money across instances that crash', () => {
     expect(refusals.get('402 insufficient_quota')).toBeGreaterThan(0);
   }, 300_000);
 });
+
+/** How many distinct credit leases the instances took while `running` (sampled every 100 ms). */
+async function countLeases(databaseUrl: string, running: () => boolean): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const seen = new Set<string>();
+  try {
+    while (running()) {
+      const { rows } = await client.query<{ id: string }>(
+        'SELECT id FROM ledger_holds WHERE lease_state IS NOT NULL',
+      );
+      for (const row of rows) seen.add(row.id);
+      await sleep(100);
+    }
+  } finally {
+    await client.end();
+  }
+  return seen.size;
+}
 
 if (skip) console.log(`bank test skipped: ${skip}`);
