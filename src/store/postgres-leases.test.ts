@@ -157,6 +157,28 @@ describe.skipIf(skip !== undefined)(
       expect(records.rows[0].n).toBe(12);
     });
 
+    it('holds in the database again once the database has not answered for a while', async () => {
+      // No lease check answers within 200 ms here (they run every 10 s): as if the database were gone.
+      const counted = countingPool(url, 4);
+      const { ledger } = await instance({
+        pool: counted.pool,
+        leases: { ...LEASES, pollMs: 10_000, idleMs: 60_000, contactMs: 200 },
+      });
+      await ledger.credit({ id: newId('led'), accountId: account, amount: 10_000_000, note: 't', now: 1 });
+      await place(ledger, 1_000);
+      await place(ledger, 1_000);
+      const before = counted.sent();
+      expect((await place(ledger, 1_000)).outcome).toBe('placed');
+      expect(counted.sent() - before).toBe(0);
+      await sleep(300);
+      const later = counted.sent();
+      const direct = await place(ledger, 1_000);
+      expect(direct.outcome).toBe('placed');
+      expect(ledger.leases.local.has(direct.id)).toBe(false);
+      expect(counted.sent() - later).toBeGreaterThan(0);
+      await ledger.close();
+    });
+
     it('gives its leases back when it closes', async () => {
       const { ledger } = await instance();
       await ledger.credit({ id: newId('led'), accountId: account, amount: 10_000_000, note: 't', now: 1 });

@@ -25,6 +25,11 @@ export interface LeaseSettings {
   readonly idleMs?: number;
   /** How long a refused request waits for other instances' leases to come back before its 402. */
   readonly recallWaitMs?: number;
+  /**
+   * No local hold once the database has not answered this instance's lease checks for this long:
+   * a request admitted from memory while the database is down could not be charged.
+   */
+  readonly contactMs?: number;
 }
 
 /** A lease of this instance, as its memory keeps it. */
@@ -146,6 +151,9 @@ export class LeaseBook {
   private readonly pollMs: number;
   private readonly idleMs: number;
   private readonly recallWaitMs: number;
+  private readonly contactMs: number;
+  /** When (performance.now()) a statement sent then last got its answer. */
+  private lastContactAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly settings: LeaseSettings,
@@ -154,6 +162,7 @@ export class LeaseBook {
     this.pollMs = settings.pollMs ?? 100;
     this.idleMs = settings.idleMs ?? 1_000;
     this.recallWaitMs = settings.recallWaitMs ?? 2_000;
+    this.contactMs = settings.contactMs ?? Math.max(1_000, 5 * this.pollMs);
   }
 
   /**
@@ -185,8 +194,10 @@ export class LeaseBook {
         const attempt = direct(request);
         if (request) this.taking.set(key!, attempt);
         let result: DirectResult;
+        const sentAt = performance.now();
         try {
           result = await attempt;
+          this.lastContactAt = Math.max(this.lastContactAt, sentAt);
         } finally {
           if (request && this.taking.get(key!) === attempt) this.taking.delete(key!);
         }
@@ -260,6 +271,7 @@ export class LeaseBook {
   private holdLocally(key: string, hold: HoldToPlace, decide: HoldDecision): boolean {
     const lease = this.current.get(key);
     if (!lease?.open || !this.host.vouchesSince(lease.takenAt)) return false;
+    if (performance.now() - this.lastContactAt > this.contactMs) return false;
     const free = minus(lease.reserved, lease.held);
     const parts = fitLease(hold.scope, free, lease.drained, decide);
     if (!parts) return false;
@@ -385,10 +397,12 @@ export class LeaseBook {
   /** Recalls from other instances, idle and outdated leases, retired ones with nothing in flight. */
   private async look(): Promise<void> {
     if (this.rows.size === 0) return;
+    const sentAt = performance.now();
     const { rows } = await this.host.query<{ id: string }>({
       ...RECALLED_LEASES,
       values: [this.host.instanceId],
     });
+    this.lastContactAt = Math.max(this.lastContactAt, sentAt);
     for (const row of rows) {
       const lease = this.rows.get(row.id);
       if (lease && !lease.returning) {
