@@ -388,7 +388,7 @@ export const configFileSchema = z
         instance_timeout_seconds: z.number().int().min(2).max(3_600).default(30),
         // PostgreSQL: the slice of a hot account's pools each instance reserves and holds against in
         // memory (credit leases, docs/scaling.md); 0 turns them off. SQLite ignores it.
-        lease_micros: z.number().int().min(0).max(1_000_000_000_000).default(0),
+        lease_micros: z.number().int().min(0).max(1_000_000_000_000).default(1_000_000),
       })
       .prefault({}),
     billing: z
