@@ -42,6 +42,7 @@ import { RequestLimits } from './services/limits/request-limits.js';
 import { TierAssignment } from './services/limits/tier-assignment.js';
 import { TierCatalogue } from './services/limits/tier-catalogue.js';
 import { SubscriptionService } from './services/subscriptions.js';
+import { runShutdownSteps } from './shutdown-steps.js';
 import { KyselyAccountStore } from './store/kysely-accounts.js';
 import { KyselyAuditLog } from './store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from './store/kysely-keys.js';
@@ -343,16 +344,24 @@ export async function createTollgate(
       listening: (address) => {
         listeningUrl = `http://127.0.0.1:${new URL(address).port}`;
       },
-      close: async () => {
-        dashboard.close();
-        await uses.stop();
-        await cluster.close();
-        await ledger.close();
-        await undiciUpstreams?.close();
-        await database.close();
-        stores.release();
-        stdoutLog?.flushSync();
-      },
+      close: () =>
+        runShutdownSteps(
+          [
+            ['dashboard', () => dashboard.close()],
+            ['key activity', () => uses.stop()],
+            ['change feed', () => cluster.close()],
+            ['ledger', () => ledger.close()],
+            ['upstream connections', () => undiciUpstreams?.close()],
+            ['database', () => database.close()],
+            ['stores', () => stores.release()],
+            ['log', () => stdoutLog?.flushSync()],
+          ],
+          (error, step) =>
+            app.log.error(
+              { reason: error instanceof Error ? error.message : String(error), step },
+              'shutdown step failed',
+            ),
+        ),
     },
   );
 }
