@@ -179,6 +179,42 @@ describe.skipIf(skip !== undefined)(
       await ledger.close();
     });
 
+    it('takes no lease for requests that come one at a time', async () => {
+      const { ledger } = await instance();
+      await ledger.credit({ id: newId('led'), accountId: account, amount: 10_000_000, note: 't', now: 1 });
+      // A burst leases, and holds against the lease; once it has ended and the lease is back…
+      const burst = [await place(ledger, 1_000), await place(ledger, 1_000), await place(ledger, 1_000)];
+      expect(ledger.leases.local.has(burst[2]!.id)).toBe(true);
+      for (const h of burst) await settle(ledger, h.id, 500);
+      await until(async () => (await leaseRows()).length === 0);
+      // …a request at a time holds in the database, and takes none.
+      for (let i = 0; i < 5; i++) {
+        const { id } = await place(ledger, 1_000);
+        expect(ledger.leases.local.has(id)).toBe(false);
+        expect(await leaseRows()).toEqual([]);
+        await settle(ledger, id, 500);
+      }
+    });
+
+    it('gives a lease back when its key limit’s window ends, busy or not', async () => {
+      const { ledger } = await instance({ leases: { ...LEASES, idleMs: 60_000 } });
+      await ledger.credit({ id: newId('led'), accountId: account, amount: 10_000_000, note: 't', now: 1 });
+      const now = Date.now();
+      const scope: SpendScope = {
+        ...scopeOf(),
+        keyLimit: { limit: 5_000_000, window: { from: now - 1_000, until: now + 400 } },
+      };
+      const hold = (cost: Micros) =>
+        ledger.placeHold(
+          { id: newId('hold'), requestId: newId('req'), scope, now: Date.now() },
+          costing(scope, cost),
+        );
+      expect([await hold(1_000), await hold(1_000)]).toEqual(['placed', 'placed']);
+      expect((await leaseRows()).length).toBe(1);
+      await until(async () => (await leaseRows()).length === 0);
+      expect(Date.now()).toBeGreaterThanOrEqual(now + 400);
+    });
+
     it('gives its leases back when it closes', async () => {
       const { ledger } = await instance();
       await ledger.credit({ id: newId('led'), accountId: account, amount: 10_000_000, note: 't', now: 1 });

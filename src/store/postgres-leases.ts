@@ -184,6 +184,7 @@ export class LeaseBook {
         await this.taking.get(key)?.catch(() => undefined);
         if (this.holdLocally(key, hold, decide)) {
           placed = true;
+          this.holdKeys.set(hold.id, key);
           return 'placed';
         }
       }
@@ -209,14 +210,16 @@ export class LeaseBook {
           return 'placed';
         }
         if (result.outcome !== 'refused') return result.outcome;
+        if (performance.now() >= deadline) return 'refused';
+        // This instance's own slices on the account first, and any of them on their way back.
         const own = [...this.rows.values()].filter(
-          (lease) => lease.open && lease.scope.accountId === scope.accountId,
+          (lease) => lease.scope.accountId === scope.accountId && (lease.open || lease.returning),
         );
         if (own.length > 0) {
-          await Promise.all(own.map((lease) => this.returnLease(lease)));
+          await Promise.all(own.map((lease) => (lease.open ? this.returnLease(lease) : lease.returning)));
           continue;
         }
-        if (result.recalling === 0 || performance.now() >= deadline) return 'refused';
+        if (result.recalling === 0) return 'refused';
         await sleep(Math.max(5, Math.floor(this.pollMs / 4)));
       }
     } finally {
@@ -224,9 +227,9 @@ export class LeaseBook {
     }
   }
 
-  /** A hold placed through `place` has closed (settled or released). */
+  /** A hold placed through `place` has closed (settled or released); once per hold. */
   ended(holdId: string): void {
-    const key = this.holdKeys.get(holdId) ?? this.local.get(holdId)?.lease.key;
+    const key = this.holdKeys.get(holdId);
     this.holdKeys.delete(holdId);
     if (key !== undefined) this.unbusy(key);
   }
@@ -415,8 +418,12 @@ export class LeaseBook {
     for (const lease of this.rows.values()) {
       if (lease.returning) continue;
       const idle = now - lease.lastUsedAt > this.idleMs;
-      if (lease.open ? idle || windowEnd(lease.scope) <= wallNow : lease.holds === 0)
-        void this.returnLease(lease);
+      // A retired lease reserving more than its holds need: a return that failed, tried again.
+      const unreturned =
+        lease.holds === 0 ||
+        lease.reserved.primary > lease.held.primary ||
+        lease.reserved.prepaid > lease.held.prepaid;
+      if (lease.open ? idle || windowEnd(lease.scope) <= wallNow : unreturned) void this.returnLease(lease);
     }
   }
 }
