@@ -130,7 +130,10 @@ export interface LedgerEntry {
  * Only a settlement takes a balance below zero.
  */
 export interface Ledger {
-  /** Prepaid credit not held by a request in flight; undefined for an unknown account. */
+  /**
+   * Prepaid credit not held by a request in flight (nor reserved by an instance's credit lease, on
+   * PostgreSQL); undefined for an unknown account.
+   */
   available(accountId: string): Promise<Micros | undefined>;
   /** Spend in each pool of the scope now, holds in flight included; undefined for an unknown account. */
   usage(scope: SpendScope, now: number): Promise<PoolUsage | undefined>;

@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { type AutoTopup, needsTopup } from '../domain/auto-topup.js';
-import { sliceOf } from '../domain/lease-fit.js';
 import type { Micros } from '../domain/money.js';
-import { type PoolUsage, roomOf, type SpendScope } from '../domain/spend-scope.js';
+import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
 import type { Pool, PoolPart } from '../domain/waterfall.js';
 import type {
   ChargeDecision,
@@ -19,14 +18,14 @@ import type {
 import { AccountBatches } from './account-batches.js';
 import { type InstanceTimings, LedgerInstance, type Orphan } from './ledger-instance.js';
 import { checkCharge, holdAmount, partOf, prepaidPart } from './ledger-shapes.js';
-import { LEASE_GROW, LEASE_READ, RECALL_LEASES } from './postgres-lease-sql.js';
+import { LEASE_READ, RECALL_LEASES } from './postgres-lease-sql.js';
+import { takeSlice } from './postgres-lease-take.js';
 import {
   type DirectResult,
   LeaseBook,
   type LeaseRequest,
   type LeaseSettings,
   type LocalHold,
-  leaseParts,
 } from './postgres-leases.js';
 import {
   closingEntries,
@@ -106,6 +105,12 @@ function prepaidScope(accountId: string, keyId: string): SpendScope {
  *
  * Holds are rows carrying their instance's id, so that a crashed instance's come back
  * (ledger-instance.ts).
+ *
+ * Credit leases (postgres-leases.ts): a busy scope's holds are decided in memory against a slice
+ * reserved by an earlier request's transaction, with no round trip; their settlement and release
+ * cost the same 5 round trips (the read also shrinks the lease). A refused hold costs one
+ * statement more (RECALL_LEASES), and waits for other instances' slices to come back if any are
+ * out.
  */
 export class PostgresLedger implements Ledger {
   /** The holds this instance placed and has not closed: their scopes, for settlement reads. */
@@ -269,65 +274,18 @@ export class PostgresLedger implements Ledger {
         keySpent: usage.keySpent + amount,
       };
       held = { id: hold.id, scope, parts, amount, placedAt: integer(hold.now) };
-      const slice = lease ? await this.takeSlice(run, hold, after, lease) : undefined;
+      const slice = lease
+        ? await takeSlice(
+            run,
+            { hold, after, lease, instanceId: this.options.instanceId },
+            this.leases.settings,
+            this.newId,
+          )
+        : undefined;
       return { outcome: 'placed', recalling: 0, ...(slice ? { slice } : {}) };
     });
     if (placed.outcome === 'placed' && held) this.open.set(hold.id, held);
     return placed;
-  }
-
-  /** Adds a slice of the scope's room to its lease, or takes a new one, when the room allows. */
-  private async takeSlice(
-    run: Run,
-    hold: HoldToPlace,
-    after: PoolUsage,
-    lease: LeaseRequest,
-  ): Promise<DirectResult['slice']> {
-    const { scope } = hold;
-    const slice = sliceOf(roomOf(scope, after), this.leases.settings.micros, this.leases.settings.instances);
-    if (!slice) return undefined;
-    const { primary, prepaid } = slice.parts;
-    const amount = primary + prepaid;
-    const subscription = scope.primary?.pool === 'subscription' ? primary : null;
-    if (lease.lease?.open) {
-      const grown = await run({
-        ...LEASE_GROW,
-        values: [
-          lease.lease.id,
-          scope.accountId,
-          scope.keyId,
-          amount,
-          prepaid,
-          primary,
-          lease.lease.placedAt,
-        ],
-      });
-      return { parts: slice, id: lease.lease.id, grown: (grown.rowCount ?? 0) > 0 };
-    }
-    const id = this.newId('lease');
-    await run({
-      ...PLACE_HOLD,
-      values: [
-        id,
-        scope.accountId,
-        scope.keyId,
-        this.options.instanceId,
-        integer(hold.now),
-        amount,
-        prepaid,
-        subscription,
-        null,
-        JSON.stringify(leaseParts(scope, slice.parts)),
-        JSON.stringify(scope),
-        amount,
-        prepaid,
-        primary,
-        0,
-        0,
-        'open',
-      ],
-    });
-    return { parts: slice, id, grown: true };
   }
 
   async settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement> {
