@@ -4,7 +4,7 @@ import { insertAccount } from '../../test/support/ledger-kinds.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../../test/support/real-servers.js';
 import { newId } from '../crypto/system.js';
 import type { SpendScope } from '../domain/spend-scope.js';
-import { openDatabase } from './open-database.js';
+import { type OpenDatabase, openDatabase } from './open-database.js';
 import { PostgresLedger } from './postgres-ledger.js';
 import { postgresPool } from './postgres-pool.js';
 
@@ -13,6 +13,38 @@ import { postgresPool } from './postgres-pool.js';
  * processes) on one account, then on 32. Run on demand:
  *   TOLLGATE_MEASURE=1 [DURABLE=1] npx vitest run src/store/postgres-ledger.measure.test.ts
  */
+/**
+ * How long a request waits when only another instance's unused slice can pay it: A leases $1 of
+ * an account of $10, B holds the rest but $0.10 directly, then asks for $0.50.
+ */
+async function recallTimes(a: PostgresLedger, b: PostgresLedger, database: OpenDatabase): Promise<string> {
+  const times: number[] = [];
+  for (let trial = 0; trial < 20; trial++) {
+    const accountId = newId('acct');
+    await insertAccount(database, accountId);
+    await a.credit({ id: newId('led'), accountId, amount: 10_000_000, note: 't', now: 1 });
+    const scope: SpendScope = {
+      accountId,
+      keyId: 'k',
+      keyLimit: undefined,
+      primary: undefined,
+      prepaid: true,
+    };
+    const hold = (ledger: PostgresLedger, amount: number) =>
+      ledger.placeHold({ id: newId('hold'), requestId: 'r', scope, now: Date.now() }, (usage) =>
+        usage.prepaidAvailable >= amount ? [{ pool: 'prepaid', amount }] : undefined,
+      );
+    await hold(a, 1_000);
+    await hold(a, 1_000);
+    await hold(b, 10_000_000 - 2_000 - 1_000_000 - 100_000);
+    const started = performance.now();
+    if ((await hold(b, 500_000)) !== 'placed') throw new Error('a payable request was refused');
+    times.push(performance.now() - started);
+  }
+  times.sort((x, y) => x - y);
+  return `median ${times[10]!.toFixed(0)}, max ${times[19]!.toFixed(0)}`;
+}
+
 const skip =
   postgresMissing() ?? (process.env.TOLLGATE_MEASURE ? undefined : 'a measurement: set TOLLGATE_MEASURE=1');
 
@@ -122,6 +154,7 @@ describe.skipIf(skip !== undefined)(
       );
       const local = all.slice(2).reduce((n, l) => n + l.leases.heldLocally, 0);
       console.info(`held against a lease: ${local} of 6000`);
+      console.info(`a recall, ms (20 trials): ${await recallTimes(all[2]!, all[3]!, database)}`);
       for (const l of all) l.instance.halt();
       for (const p of pools) await p.end();
       await database.close();
