@@ -1,4 +1,4 @@
-import { MOVE_TALLIES, usageRead } from './postgres-ledger-sql.js';
+import { DB_NOW, MOVE_TALLIES, usageRead } from './postgres-ledger-sql.js';
 
 /**
  * The statements of credit leases (postgres-leases.ts). A lease is a `ledger_holds` row with a
@@ -72,16 +72,18 @@ export const RETURN_LEASE = {
 
 /**
  * A hold was refused: asks every other instance's open lease on the account back, and says how
- * many leases of others are still to answer. Parameters: account, this instance.
+ * many leases of others are still to answer, counting only instances that beat within $3 ms: a
+ * silent one answers nothing (the sweeper returns its leases), and a refusal must not wait for it.
+ * Parameters: account, this instance, the instance timeout (ms).
  */
 export const RECALL_LEASES = {
   name: 'tg_lease_recall',
   text: `WITH asked AS (
        UPDATE ledger_holds SET lease_state = 'recalled'
-        WHERE account_id = $1 AND instance_id <> $2 AND lease_state = 'open' RETURNING id)
-     SELECT (SELECT COUNT(*) FROM asked)
-          + (SELECT COUNT(*) FROM ledger_holds
-              WHERE account_id = $1 AND instance_id <> $2 AND lease_state = 'recalled') AS pending`,
+        WHERE account_id = $1 AND instance_id <> $2 AND lease_state IN ('open', 'recalled')
+        RETURNING instance_id)
+     SELECT COUNT(*) AS pending FROM asked a JOIN ledger_instances i ON i.id = a.instance_id
+      WHERE i.heartbeat_at + $3::bigint >= ${DB_NOW}`,
 };
 
 /** This instance's leases another instance asked back. */

@@ -27,6 +27,12 @@ function costing(scope: SpendScope, cost: Micros): HoldDecision {
   };
 }
 
+/** Stops an instance as SIGKILL would: no heartbeat, nothing more done with its leases. */
+function crash(ledger: PostgresLedger): void {
+  ledger.instance.halt();
+  ledger.leases.halt();
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const skip = postgresMissing();
@@ -55,7 +61,7 @@ describe.skipIf(skip !== undefined)(
       await insertAccount(database, account);
     });
     afterEach(async () => {
-      for (const ledger of ledgers.splice(0)) ledger.instance.halt();
+      for (const ledger of ledgers.splice(0)) crash(ledger);
       await sleep(50);
       for (const pool of pools.splice(0)) await pool.end();
       await database.close();
@@ -234,7 +240,7 @@ describe.skipIf(skip !== undefined)(
       const held = [await place(dying, 2_000), await place(dying, 2_000), await place(dying, 2_000)];
       expect(held.map((h) => h.outcome)).toEqual(['placed', 'placed', 'placed']);
       expect((await leaseRows()).length).toBe(1);
-      dying.instance.halt();
+      crash(dying);
       await until(async () => (await survivor.available(account)) === 10_000_000, 10_000);
       expect(await leaseRows()).toEqual([]);
       const entries = await survivor.entries(account);
@@ -286,6 +292,22 @@ describe.skipIf(skip !== undefined)(
         await settle(ledger, h.id, 5_000);
       await until(async () => (await leaseRows()).length === 0);
       expect(await reconcilePostgres(url)).toEqual([]);
+    });
+
+    it('does not wait for a silent instance’s lease before a refusal', async () => {
+      // A long request allowance: the silent instance's lease stays until the sweeper's time.
+      const timings = { timeoutMs: 600, longestRequestMs: 60_000 };
+      const { ledger: silent } = await instance({ timings });
+      const { ledger: b } = await instance({ timings });
+      await b.credit({ id: newId('led'), accountId: account, amount: 1_000_000, note: 't', now: 1 });
+      await place(silent, 1_000);
+      await place(silent, 1_000);
+      expect((await leaseRows()).length).toBe(1);
+      crash(silent);
+      await sleep(700);
+      const started = performance.now();
+      expect((await place(b, 950_000)).outcome).toBe('refused');
+      expect(performance.now() - started).toBeLessThan(1_000);
     });
 
     it('never admits more than the room, nor refuses what the room minus the admitted holds pays', async () => {

@@ -154,6 +154,7 @@ export class LeaseBook {
   private readonly contactMs: number;
   /** When (performance.now()) a statement sent then last got its answer. */
   private lastContactAt = Number.NEGATIVE_INFINITY;
+  private halted = false;
 
   constructor(
     readonly settings: LeaseSettings,
@@ -256,6 +257,13 @@ export class LeaseBook {
     await Promise.all([...this.rows.values()].map((lease) => this.returnLease(lease)));
   }
 
+  /** Stops looking at its leases, as a crash would: their rows stay for the sweeper. */
+  halt(): void {
+    this.halted = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -329,6 +337,7 @@ export class LeaseBook {
     this.rows.set(lease.id, lease);
     if (old) void this.returnLease(old);
     this.host.leasesOpen(this.rows.size);
+    if (this.halted) return;
     this.timer ??= setInterval(() => this.tick(), this.pollMs);
     this.timer.unref();
   }

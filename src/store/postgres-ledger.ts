@@ -234,7 +234,7 @@ export class PostgresLedger implements Ledger {
       if (!parts) {
         const { rows } = await run<{ pending: string }>({
           ...RECALL_LEASES,
-          values: [scope.accountId, this.options.instanceId],
+          values: [scope.accountId, this.options.instanceId, this.options.timings.timeoutMs],
         });
         return { outcome: 'refused', recalling: Number(rows[0]?.pending ?? 0) };
       }
