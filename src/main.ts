@@ -29,6 +29,7 @@ import { ApiKeyService } from './services/api-keys.js';
 import { Authenticator } from './services/authenticate.js';
 import { BalanceReader } from './services/billing/balances.js';
 import { Billing } from './services/billing/billing.js';
+import { ClosingRetries } from './services/billing/closing-retries.js';
 import { PlanCatalogue } from './services/billing/plan-catalogue.js';
 import { ModelCatalogue } from './services/catalogue.js';
 import { ChangeAnnouncer } from './services/change-announcer.js';
@@ -238,10 +239,15 @@ export async function createTollgate(
       return metrics.exposition();
     },
   };
-  const billing = new Billing(ledger, plans, clock, id, {
-    log: warn,
+  const closings = new ClosingRetries({
+    classify: databaseUnavailable,
+    log: {
+      warn: (details, message) => app.log.warn(details, message),
+      error: (details, message) => app.log.error(details, message),
+    },
     metrics,
   });
+  const billing = new Billing(ledger, plans, clock, id, { log: warn, metrics }, closings);
   const tierCatalogue = new TierCatalogue(config.tiers);
   const limits = new RequestLimits(
     rateLimiterFor({
@@ -350,6 +356,7 @@ export async function createTollgate(
             ['dashboard', () => dashboard.close()],
             ['key activity', () => uses.stop()],
             ['change feed', () => cluster.close()],
+            ['closings kept for retry', () => closings.close()],
             ['ledger', () => ledger.close()],
             ['upstream connections', () => undiciUpstreams?.close()],
             ['database', () => database.close()],

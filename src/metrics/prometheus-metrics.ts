@@ -46,6 +46,9 @@ export class PrometheusMetrics implements Metrics {
   private recalls: CollectedCounter | undefined;
   private readonly dependencies: CollectedGauge;
   private readonly unavailable: CollectedCounter;
+  /** Made on the first report, like the leases' series: most instances never keep a closing. */
+  private closings: CollectedGauge | undefined;
+  private closingRetries: CollectedCounter | undefined;
 
   constructor() {
     const r = this.registry;
@@ -195,5 +198,22 @@ export class PrometheusMetrics implements Metrics {
 
   unavailableRefusal(reason: string): void {
     this.unavailable.add([reason]);
+  }
+
+  closingsWaiting(count: number): void {
+    this.closings ??= new CollectedGauge(this.registry, {
+      name: 'tollgate_closings_waiting',
+      help: 'Settlements and releases kept in memory for a retry because the database could not be reached',
+    });
+    this.closings.set([], count);
+  }
+
+  closingRetried(outcome: string): void {
+    this.closingRetries ??= new CollectedCounter(this.registry, {
+      name: 'tollgate_closing_retries_total',
+      help: 'Kept settlements and releases that ended: closed, repeated (the first try had committed), or dropped',
+      labelNames: ['outcome'],
+    });
+    this.closingRetries.add([outcome], 1);
   }
 }

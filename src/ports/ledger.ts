@@ -51,6 +51,8 @@ export interface Settlement {
   readonly charged: readonly PoolPart[];
   /** What the hold had reserved; 0 when the hold was no longer open. */
   readonly heldMicros: Micros;
+  /** A retry found that the first try had committed: nothing was written this time. */
+  readonly repeated?: boolean;
 }
 
 /**
@@ -99,6 +101,14 @@ export interface UsageRecord {
   readonly userAgent: string;
   readonly createdAt: number;
 }
+
+/**
+ * A retry of a settlement or release whose first try met an unreachable database (services/billing/
+ * closing-retries.ts): that try may have committed with its answer lost, so the ledger checks
+ * before it writes, and closes nothing twice. Only a store shared over the network (PostgreSQL)
+ * is ever asked again.
+ */
+export type Again = 'again';
 
 export type LedgerKind = 'credit' | 'hold' | 'settle' | 'release';
 
@@ -154,8 +164,8 @@ export interface Ledger {
    * Closes the hold: charges each pool what `decide` says (all of the reported cost, which may pass
    * the hold), releases the reservation, and records the usage.
    */
-  settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement>;
+  settle(holdId: string, decide: ChargeDecision, usage: UsageFacts, again?: Again): Promise<Settlement>;
   /** Gives the whole hold back; false if the hold was no longer open. */
-  release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean>;
+  release(holdId: string, usage: UsageRecord | undefined, now: number, again?: Again): Promise<boolean>;
   entries(accountId: string): Promise<LedgerEntry[]>;
 }

@@ -24,6 +24,10 @@ export interface Metrics {
   dependencyUp(dependency: string, up: boolean): void;
   /** A request refused with 503: the database could not be used (`reason`: ports/unavailable.ts). */
   unavailableRefusal(reason: string): void;
+  /** Settlements and releases kept for a retry because the database could not be reached. */
+  closingsWaiting(count: number): void;
+  /** One kept closing's end (`outcome`: `closed`, `repeated` when its first try had committed, `dropped`). */
+  closingRetried(outcome: string): void;
 }
 
 export interface FinishedRequest {
@@ -59,6 +63,8 @@ export class InMemoryMetrics implements Metrics {
   leaseRecalls = 0;
   readonly dependencies = new Map<string, boolean>();
   readonly unavailableRefusals: string[] = [];
+  closings = 0;
+  readonly closingOutcomes: string[] = [];
 
   overHoldSettlement(): void {
     this.overHoldSettlements++;
@@ -94,5 +100,11 @@ export class InMemoryMetrics implements Metrics {
   }
   unavailableRefusal(reason: string): void {
     if (this.unavailableRefusals.length < 10_000) this.unavailableRefusals.push(reason);
+  }
+  closingsWaiting(count: number): void {
+    this.closings = count;
+  }
+  closingRetried(outcome: string): void {
+    if (this.closingOutcomes.length < 10_000) this.closingOutcomes.push(outcome);
   }
 }

@@ -150,6 +150,12 @@ export const CLOSE_HOLD = {
      SELECT ${Array.from({ length: USAGE_VALUES }, (_, i) => `$${25 + i}`).join(', ')} WHERE $25::text IS NOT NULL`,
 };
 
+/** Whether a request's usage record exists: found through the account and time index. */
+export const RECORDED = {
+  name: 'tg_ledger_recorded',
+  text: 'SELECT 1 FROM usage_records WHERE account_id = $1 AND created_at = $2 AND request_id = $3',
+};
+
 /** A credit: the balance and its entry in one statement; no row for an unknown account. */
 export const CREDIT = {
   name: 'tg_ledger_credit',

@@ -4,6 +4,7 @@ import type { Micros } from '../domain/money.js';
 import type { PoolUsage, SpendScope } from '../domain/spend-scope.js';
 import type { Pool, PoolPart } from '../domain/waterfall.js';
 import type {
+  Again,
   ChargeDecision,
   HoldDecision,
   HoldToPlace,
@@ -47,6 +48,7 @@ import {
   LOCK_ACCOUNT,
   PLACE_HOLD,
   READ_USAGE,
+  RECORDED,
 } from './postgres-ledger-sql.js';
 import { integer, isAmount, text } from './row-values.js';
 
@@ -288,8 +290,17 @@ export class PostgresLedger implements Ledger {
     return placed;
   }
 
-  async settle(holdId: string, decide: ChargeDecision, usage: UsageFacts): Promise<Settlement> {
+  async settle(
+    holdId: string,
+    decide: ChargeDecision,
+    usage: UsageFacts,
+    again?: Again,
+  ): Promise<Settlement> {
     const local = this.leases.local.get(holdId);
+    if (again && (await this.recorded(usage))) {
+      this.forgetClosed(holdId, local);
+      return { holdWasOpen: true, charged: [], heldMicros: 0, repeated: true };
+    }
     if (local) {
       try {
         return await this.closeLocal(local, decide, usage, integer(usage.createdAt), () => usage);
@@ -416,8 +427,19 @@ export class PostgresLedger implements Ledger {
     return settlement;
   }
 
-  async release(holdId: string, usage: UsageRecord | undefined, now: number): Promise<boolean> {
+  async release(
+    holdId: string,
+    usage: UsageRecord | undefined,
+    now: number,
+    again?: Again,
+  ): Promise<boolean> {
     const local = this.leases.local.get(holdId);
+    // A hold row is closed at most once whoever asks, but a lease's local hold must not shrink its
+    // lease twice: unless its record shows the first try committed, the lease goes back instead.
+    if (again && local && (!usage || (await this.recorded(usage)))) {
+      this.forgetClosed(holdId, local);
+      return true;
+    }
     if (local) {
       try {
         return (await this.closeLocal(local, undefined, undefined, integer(now), () => usage)).holdWasOpen;
@@ -435,6 +457,25 @@ export class PostgresLedger implements Ledger {
       this.open.delete(holdId);
       this.leases.ended(holdId);
     }
+  }
+
+  /** Whether the request's usage record is written: its closing committed (CLOSE_HOLD writes both). */
+  private async recorded(usage: UsageFacts): Promise<boolean> {
+    const { rowCount } = await this.pool.query({
+      ...RECORDED,
+      values: [usage.accountId, integer(usage.createdAt), usage.requestId],
+    });
+    return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * A retried closing that must write nothing: a local hold's lease goes back to its account, which
+   * returns whatever the hold still reserved there, whether or not its first closing committed.
+   */
+  private forgetClosed(holdId: string, local: LocalHold | undefined): void {
+    if (local) this.leases.abandoned(local);
+    this.open.delete(holdId);
+    this.leases.ended(holdId);
   }
 
   async entries(accountId: string): Promise<LedgerEntry[]> {

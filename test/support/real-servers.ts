@@ -79,6 +79,9 @@ export interface PostgresServer {
   readonly password: string;
   /** A new empty database; returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** Shuts the server down, keeping its data, as an outage would; `restart` brings it back on the same port. */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,11 +144,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     data,
     ...settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ]);
-  const child = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  });
+  const launch = () => {
+    const started = spawn(run.command, run.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.stderr?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-4000);
+    });
+    return started;
+  };
+  let child = launch();
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   const query = async (sql: string) => {
     const client = new pg.Client({ connectionString: url });
@@ -156,8 +163,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       await client.end();
     }
   };
-  try {
-    await waitFor(
+  const answering = () =>
+    waitFor(
       'PostgreSQL',
       async () => {
         if (child.exitCode !== null) throw new Error(`postgres exited: ${log}`);
@@ -166,11 +173,31 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       },
       60_000,
     );
+  try {
+    await answering();
   } catch (error) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\n${log}`);
   }
+  const halt = async () => {
+    // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, nothing waits for clients. It
+    // goes to the postmaster itself: runuser does not pass SIGINT on, so signalling runuser left
+    // the server running until the SIGKILL below, which then orphaned it.
+    const postmaster = postmasterPid(data);
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        if (postmaster) process.kill(postmaster, name);
+      } catch {
+        // Already gone.
+      }
+      child.kill(name);
+    };
+    signal('SIGINT');
+    const timer = setTimeout(() => signal('SIGKILL'), 10_000);
+    await exited(child);
+    clearTimeout(timer);
+  };
   return {
     url,
     port,
@@ -179,23 +206,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       await query(`CREATE DATABASE ${name}`);
       return `postgres://postgres:${password}@127.0.0.1:${port}/${name}`;
     },
+    halt,
+    async restart() {
+      child = launch();
+      await answering();
+    },
     async stop() {
-      // SIGINT is PostgreSQL's "fast shutdown": sessions are ended, nothing waits for clients. It
-      // goes to the postmaster itself: runuser does not pass SIGINT on, so signalling runuser left
-      // the server running until the SIGKILL below, which then orphaned it.
-      const postmaster = postmasterPid(data);
-      const signal = (name: NodeJS.Signals) => {
-        try {
-          if (postmaster) process.kill(postmaster, name);
-        } catch {
-          // Already gone.
-        }
-        child.kill(name);
-      };
-      signal('SIGINT');
-      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
-      await exited(child);
-      clearTimeout(timer);
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };

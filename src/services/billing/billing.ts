@@ -4,10 +4,11 @@ import { costOf, type ModelPrice, type TokenUsage } from '../../domain/pricing.j
 import { type PoolUsage, roomOf } from '../../domain/spend-scope.js';
 import { splitCharge } from '../../domain/split-charge.js';
 import { planWaterfall, UNLIMITED, type WaterfallPlan } from '../../domain/waterfall.js';
-import type { ChargeDecision, Ledger, UsageFacts, UsageRecord } from '../../ports/ledger.js';
+import type { ChargeDecision, Ledger, Settlement, UsageFacts, UsageRecord } from '../../ports/ledger.js';
 import type { Metrics } from '../../ports/metrics.js';
 import type { Clock, Warn } from '../../ports/system.js';
 import type { Principal } from '../authenticate.js';
+import type { ClosingRetries, RetryOutcome } from './closing-retries.js';
 import type { PlanCatalogue } from './plan-catalogue.js';
 import { quotaRefusal } from './quota-refusal.js';
 import { spendScopeOf } from './spend-scope-of.js';
@@ -73,6 +74,8 @@ export class Billing {
     private readonly clock: Clock,
     private readonly newId: (prefix: string) => string,
     private readonly watch: { readonly log: Warn; readonly metrics: Metrics },
+    /** Where settlements and releases go when the database cannot be reached (PostgreSQL). */
+    private readonly retries?: ClosingRetries,
   ) {}
 
   async admit(request: AdmitRequest): Promise<Admission> {
@@ -81,12 +84,21 @@ export class Billing {
     const id = this.newId('hold');
     // Filled in by the decision, which the ledger runs inside its atomic step.
     const decided: { plan?: WaterfallPlan; usage?: PoolUsage } = {};
-    const outcome = await this.ledger.placeHold({ id, requestId: request.requestId, scope, now }, (usage) => {
-      const plan = planWaterfall(request, roomOf(scope, usage));
-      decided.plan = plan;
-      decided.usage = usage;
-      return plan.kind === 'hold' ? plan.parts : undefined;
-    });
+    const outcome = await this.ledger
+      .placeHold({ id, requestId: request.requestId, scope, now }, (usage) => {
+        const plan = planWaterfall(request, roomOf(scope, usage));
+        decided.plan = plan;
+        decided.usage = usage;
+        return plan.kind === 'hold' ? plan.parts : undefined;
+      })
+      .catch((error: unknown) => {
+        // The hold may have been placed with only the answer lost: released once the database is back.
+        this.keep(error, id, 'release', async () => {
+          await this.ledger.release(id, undefined, this.clock.now(), 'again');
+          return 'closed';
+        });
+        throw error;
+      });
     const { plan, usage } = decided;
     if (outcome === 'placed' && plan?.kind === 'hold') {
       this.open.add(id);
@@ -117,7 +129,22 @@ export class Billing {
    */
   async settle(hold: Hold, price: ModelPrice, usage: TokenUsage, record: UsageFacts) {
     const cost = this.costOf(price, usage, record);
-    const settlement = await this.ledger.settle(hold.id, chargeDecision(cost), record);
+    const decide = chargeDecision(cost);
+    const settlement = await this.ledger.settle(hold.id, decide, record).catch((error: unknown) => {
+      // The provider served the request: it is charged once the database is back.
+      this.keep(error, hold.id, 'settlement', async () => {
+        const again = await this.ledger.settle(hold.id, decide, record, 'again');
+        if (!again.repeated) this.settled(hold, usage, record, cost, again);
+        else this.closed(hold);
+        return again.repeated ? 'repeated' : 'closed';
+      });
+      throw error;
+    });
+    this.settled(hold, usage, record, cost, settlement);
+    return { holdWasOpen: settlement.holdWasOpen, cost };
+  }
+
+  private settled(hold: Hold, usage: TokenUsage, record: UsageFacts, cost: Micros, settlement: Settlement) {
     this.closed(hold);
     this.watch.metrics.usageCharged({
       model: record.model,
@@ -139,7 +166,6 @@ export class Billing {
       );
       this.watch.metrics.overHoldSettlement();
     }
-    return { holdWasOpen: settlement.holdWasOpen, cost };
   }
 
   private costOf(price: ModelPrice, usage: TokenUsage, record: UsageFacts): Micros {
@@ -161,8 +187,27 @@ export class Billing {
   }
 
   async release(hold: Hold, record: UsageRecord | undefined): Promise<void> {
+    // A settlement kept for retry closes this hold: the request was served and is charged.
+    if (this.retries?.settling(hold.id)) return;
     this.closed(hold);
-    await this.ledger.release(hold.id, record, this.clock.now());
+    const now = this.clock.now();
+    await this.ledger.release(hold.id, record, now).catch((error: unknown) => {
+      this.keep(error, hold.id, 'release', async () => {
+        await this.ledger.release(hold.id, record, now, 'again');
+        return 'closed';
+      });
+      throw error;
+    });
+  }
+
+  /** Keeps a closing the database could not take for a retry; other errors only propagate. */
+  private keep(
+    error: unknown,
+    holdId: string,
+    kind: 'settlement' | 'release',
+    retry: () => Promise<RetryOutcome>,
+  ) {
+    if (this.retries?.mendable(error)) this.retries.keep(holdId, kind, retry);
   }
 
   private closed(hold: Hold): void {
