@@ -49,7 +49,7 @@ import { KyselyAuditLog } from './store/kysely-audit.js';
 import { KyselyKeySpend, KyselyKeyStore } from './store/kysely-keys.js';
 import { KyselySubscriptionStore } from './store/kysely-subscriptions.js';
 import { openDatabase } from './store/open-database.js';
-import { databaseUnavailable } from './store/store-unavailable.js';
+import { commitInDoubt, databaseUnavailable } from './store/store-unavailable.js';
 import { UndiciUpstreams } from './upstream/undici-upstreams.js';
 
 export interface Tollgate {
@@ -241,6 +241,7 @@ export async function createTollgate(
   };
   const closings = new ClosingRetries({
     classify: databaseUnavailable,
+    inDoubt: commitInDoubt,
     log: {
       warn: (details, message) => app.log.warn(details, message),
       error: (details, message) => app.log.error(details, message),

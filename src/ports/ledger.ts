@@ -51,7 +51,7 @@ export interface Settlement {
   readonly charged: readonly PoolPart[];
   /** What the hold had reserved; 0 when the hold was no longer open. */
   readonly heldMicros: Micros;
-  /** A retry found that the first try had committed: nothing was written this time. */
+  /** A retry found that the first try had committed: nothing was written this time (no hold was open). */
   readonly repeated?: boolean;
 }
 

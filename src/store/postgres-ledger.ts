@@ -80,6 +80,9 @@ export interface PostgresLedgerOptions {
 /** The instance cannot vouch for its holds (no heartbeat for half the timeout): it admits nothing. */
 export class LedgerUnavailableError extends Error {}
 
+/** A COMMIT without an answer: the transaction may have committed or not; `cause` says why. */
+export class CommitInDoubtError extends Error {}
+
 const NO_ENTRIES: unknown[][] = Array.from({ length: ENTRY_ARRAYS }, () => []);
 
 /** No tallies and no hold: the scope settleWithoutHold charges, prepaid credit only. */
@@ -299,7 +302,7 @@ export class PostgresLedger implements Ledger {
     const local = this.leases.local.get(holdId);
     if (again && (await this.recorded(usage))) {
       this.forgetClosed(holdId, local);
-      return { holdWasOpen: true, charged: [], heldMicros: 0, repeated: true };
+      return { holdWasOpen: false, charged: [], heldMicros: 0, repeated: true };
     }
     if (local) {
       try {
@@ -672,7 +675,9 @@ export class PostgresLedger implements Ledger {
     try {
       await client.query('BEGIN');
       const result = await work((query) => client.query(query));
-      await client.query('COMMIT');
+      await client.query('COMMIT').catch((error: Error) => {
+        throw new CommitInDoubtError(`COMMIT unanswered: ${error.message}`, { cause: error });
+      });
       return result;
     } catch (error) {
       try {

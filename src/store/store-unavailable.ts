@@ -1,5 +1,5 @@
 import type { UnavailableReason } from '../ports/unavailable.js';
-import { LedgerUnavailableError } from './postgres-ledger.js';
+import { CommitInDoubtError, LedgerUnavailableError } from './postgres-ledger.js';
 
 /** Node's socket errors: the server refused, reset or never answered the connection. */
 const SOCKET_CODES = new Set([
@@ -45,4 +45,12 @@ export function databaseUnavailable(error: unknown): UnavailableReason | undefin
     current = current.cause;
   }
   return undefined;
+}
+
+/**
+ * Whether `error` is a COMMIT the database never answered because it could not be reached: its
+ * transaction may have committed. (A COMMIT the server refused was rolled back: not in doubt.)
+ */
+export function commitInDoubt(error: unknown): boolean {
+  return error instanceof CommitInDoubtError && databaseUnavailable(error.cause) === 'database_unreachable';
 }

@@ -93,10 +93,11 @@ export class Billing {
       })
       .catch((error: unknown) => {
         // The hold may have been placed with only the answer lost: released once the database is back.
-        this.keep(error, id, 'release', async () => {
-          await this.ledger.release(id, undefined, this.clock.now(), 'again');
-          return 'closed';
-        });
+        if (this.retries?.inDoubt(error))
+          this.retries.keep(id, 'release', async () => {
+            await this.ledger.release(id, undefined, this.clock.now(), 'again');
+            return 'closed';
+          });
         throw error;
       });
     const { plan, usage } = decided;
@@ -134,8 +135,7 @@ export class Billing {
       // The provider served the request: it is charged once the database is back.
       this.keep(error, hold.id, 'settlement', async () => {
         const again = await this.ledger.settle(hold.id, decide, record, 'again');
-        if (!again.repeated) this.settled(hold, usage, record, cost, again);
-        else this.closed(hold);
+        this.settled(hold, usage, record, cost, again);
         return again.repeated ? 'repeated' : 'closed';
       });
       throw error;

@@ -12,7 +12,7 @@ import { type OpenDatabase, openDatabase } from '../../store/open-database.js';
 import type { LeaseSettings } from '../../store/postgres-leases.js';
 import { PostgresLedger } from '../../store/postgres-ledger.js';
 import { postgresPool } from '../../store/postgres-pool.js';
-import { databaseUnavailable } from '../../store/store-unavailable.js';
+import { commitInDoubt, databaseUnavailable } from '../../store/store-unavailable.js';
 import { Billing, type Hold } from './billing.js';
 import { ClosingRetries } from './closing-retries.js';
 import { PlanCatalogue } from './plan-catalogue.js';
@@ -34,6 +34,41 @@ async function until(check: () => Promise<boolean> | boolean, ms = 15_000): Prom
     await sleep(25);
   }
 }
+
+describe('a full set of kept closings', () => {
+  it('drops what does not fit, counting each and logging once until there is room again', async () => {
+    const errors: string[] = [];
+    const metrics = new InMemoryMetrics();
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    const closings = new ClosingRetries({
+      classify: databaseUnavailable,
+      inDoubt: commitInDoubt,
+      log: { warn: () => {}, error: (_fields, message) => errors.push(message) },
+      metrics,
+      capacity: 1,
+      firstDelayMs: 60_000,
+    });
+    let tries = 0;
+    closings.keep('hold_a', 'settlement', async () => {
+      tries++;
+      return 'closed';
+    });
+    closings.keep('hold_b', 'settlement', async () => 'closed');
+    closings.keep('hold_c', 'release', async () => 'closed');
+    expect(metrics.closings).toBe(1);
+    expect(metrics.closingOutcomes).toEqual(['dropped', 'dropped']);
+    expect(errors).toHaveLength(1);
+    // A release of a hold whose settlement is kept does not replace it.
+    closings.keep('hold_a', 'release', async () => 'closed');
+    expect(closings.settling('hold_a')).toBe(true);
+    await closings.close();
+    expect(tries).toBe(1);
+    expect(metrics.closingOutcomes).toEqual(['dropped', 'dropped', 'closed']);
+    expect(closings.mendable(unreachable)).toBe(true);
+  });
+});
 
 const skip = postgresMissing();
 
@@ -107,6 +142,7 @@ describe.skipIf(skip !== undefined)(
       ledgers.push(ledger);
       const closings = new ClosingRetries({
         classify: databaseUnavailable,
+        inDoubt: commitInDoubt,
         log,
         metrics,
         firstDelayMs: 100,
@@ -259,6 +295,17 @@ describe.skipIf(skip !== undefined)(
       expect(metrics.closingOutcomes).toEqual(['closed']);
       expect(await available(ledger)).toBe(CREDIT);
     }, 30_000);
+
+    it('keeps nothing for a placement the database never received', async () => {
+      const { billing, metrics } = await gateway();
+      await server.halt();
+      try {
+        await expect(admit(billing)).rejects.toThrow();
+        expect(metrics.closings).toBe(0);
+      } finally {
+        await server.restart();
+      }
+    }, 60_000);
 
     it('tries once more at shutdown, and names the holds it could not close', async () => {
       const { billing, closings, logged } = await gateway();

@@ -3,6 +3,8 @@ import type { ClassifyUnavailable } from '../../ports/unavailable.js';
 
 export interface ClosingRetriesOptions {
   readonly classify: ClassifyUnavailable;
+  /** Whether an error is a COMMIT left without an answer, which may have committed. */
+  readonly inDoubt: (error: unknown) => boolean;
   readonly log: {
     warn(fields: object, message: string): void;
     error(fields: object, message: string): void;
@@ -43,6 +45,7 @@ export class ClosingRetries {
   private readonly firstDelayMs: number;
   private readonly maxDelayMs: number;
   private closed = false;
+  private dropLogged = false;
 
   constructor(private readonly options: ClosingRetriesOptions) {
     this.capacity = options.capacity ?? 10_000;
@@ -53,6 +56,11 @@ export class ClosingRetries {
   /** Whether `error` is one a retry can mend: the database could not be reached. */
   mendable(error: unknown): boolean {
     return this.options.classify(error) === 'database_unreachable';
+  }
+
+  /** Whether `error` left a transaction that may have committed: a placement to undo, say. */
+  inDoubt(error: unknown): boolean {
+    return this.options.inDoubt(error);
   }
 
   /** Whether a settlement of this hold is kept, so that a release of it must not run. */
@@ -66,7 +74,13 @@ export class ClosingRetries {
     if (existing?.kind === 'settlement' && kind === 'release') return;
     if (existing) clearTimeout(existing.timer);
     else if (this.kept.size >= this.capacity || this.closed) {
-      this.options.log.error({ holdId, kind }, 'closing dropped: too many kept for retry, or shutting down');
+      // Logged once until there is room again: an outage at full load must not flood the log.
+      if (!this.dropLogged)
+        this.options.log.error(
+          { holdId, kind },
+          'closing dropped: too many kept for retry, or shutting down',
+        );
+      this.dropLogged = true;
       this.options.metrics.closingRetried('dropped');
       return;
     }
@@ -121,6 +135,7 @@ export class ClosingRetries {
   private finish(holdId: string, entry: Kept, outcome: RetryOutcome | 'dropped'): void {
     if (this.kept.get(holdId) !== entry) return;
     this.kept.delete(holdId);
+    this.dropLogged = false;
     this.options.metrics.closingsWaiting(this.kept.size);
     this.options.metrics.closingRetried(outcome);
   }
