@@ -236,33 +236,34 @@ export class LeaseBook {
   }
 
   /**
-   * A local hold's settlement or release committed: its lease shrank by what it held. `state` is the
-   * lease's state as the row said (undefined: the sweeper had returned it).
-   */
-  /**
    * A local hold whose closing is in doubt (its first try may have committed): it is forgotten and
    * its lease goes back, which returns to the account whatever the row still reserves for it.
    */
   abandoned(local: LocalHold): void {
-    this.local.delete(local.hold.id);
-    const { lease } = local;
-    lease.held = minus(lease.held, local.take);
-    lease.reserved = minus(lease.reserved, local.take);
-    lease.holds--;
-    void this.returnLease(lease);
+    void this.returnLease(this.unhold(local));
   }
 
+  /**
+   * A local hold's settlement or release committed: its lease shrank by what it held. `state` is the
+   * lease's state as the row said (undefined: the sweeper had returned it).
+   */
   closedLocally(local: LocalHold, state: string | undefined): void {
-    this.local.delete(local.hold.id);
-    const { lease } = local;
-    lease.held = minus(lease.held, local.take);
-    lease.reserved = minus(lease.reserved, local.take);
-    lease.holds--;
+    const lease = this.unhold(local);
     if (state === undefined) {
       this.forget(lease);
       return;
     }
     if (state === 'recalled' || (!lease.open && lease.holds === 0)) void this.returnLease(lease);
+  }
+
+  /** Forgets a local hold: its lease no longer counts what it took. */
+  private unhold(local: LocalHold): Lease {
+    this.local.delete(local.hold.id);
+    const { lease } = local;
+    lease.held = minus(lease.held, local.take);
+    lease.reserved = minus(lease.reserved, local.take);
+    lease.holds--;
+    return lease;
   }
 
   /** Gives every lease's unused part back (a plan or key change, shutdown). */
