@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { usageFacts } from '../../../test/support/ledger-fixture.js';
 import { insertAccount } from '../../../test/support/ledger-kinds.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../../../test/support/real-servers.js';
 import { newId } from '../../crypto/system.js';
@@ -183,24 +184,9 @@ describe.skipIf(skip !== undefined)(
       return { hold: admission.hold, requestId };
     }
 
+    /** The request's usage as the provider reported it (USAGE), on this test's account. */
     function facts(requestId: string): UsageFacts {
-      return {
-        requestId,
-        accountId: account,
-        keyId: 'key_retry',
-        basePath: '/v1',
-        model: 'm',
-        providerId: 'p',
-        upstreamModel: 'u',
-        ...USAGE,
-        usageSource: 'upstream',
-        outcome: 'completed',
-        status: 200,
-        latencyMs: 1,
-        clientIp: '127.0.0.1',
-        userAgent: 'test',
-        createdAt: Date.now(),
-      };
+      return { ...usageFacts(requestId), accountId: account, keyId: 'key_retry', ...USAGE };
     }
 
     async function recordsOf(requestId: string): Promise<number> {

@@ -28,9 +28,9 @@ interface Kept {
 
 /**
  * Settlements and releases the database could not take (it was unreachable), kept in memory and
- * tried again with a growing delay until it answers. Without them, a stream the client saw to its
- * end would be missing from the ledger for as long as the outage lasts, and its hold would stay on
- * the balance until the instance restarts.
+ * tried again with a growing delay until it answers. Without them, a request the provider served (a
+ * stream already relayed, say) would never be charged, and its hold would stay on the balance until
+ * the instance restarts. (Its client gets no `[DONE]` and no 200: it is answered after the COMMIT.)
  *
  * A closing's first try may have committed even though its answer was lost; every retry therefore
  * asks the ledger to check first (`again`), so a request is charged once. A settlement supersedes a
@@ -112,14 +112,14 @@ export class ClosingRetries {
     entry.timer.unref();
   }
 
-  private async attempt(holdId: string, entry: Kept, again: boolean): Promise<void> {
+  private async attempt(holdId: string, entry: Kept, rescheduled: boolean): Promise<void> {
     try {
       const outcome = await entry.retry();
       this.finish(holdId, entry, outcome);
     } catch (error) {
       if (this.kept.get(holdId) !== entry) return;
       if (this.mendable(error)) {
-        if (!again || this.closed) return;
+        if (!rescheduled || this.closed) return;
         entry.delayMs = Math.min(entry.delayMs * 2, this.maxDelayMs);
         this.schedule(holdId, entry);
         return;
