@@ -147,8 +147,10 @@ export function buildApp(options: AppOptions, deps: ApiDeps): FastifyInstance {
   if (options.ready) readinessRoute(app, options.ready);
   if (options.metricsEndpoint)
     metricsRoute(app, options.metricsEndpoint.exporter, options.metricsEndpoint.token);
-  for (const path of options.basePaths.inference) app.register(inferenceApi, { prefix: path, path, ...deps });
-  for (const path of options.basePaths.agents) app.register(agentsApi, { prefix: path, path, ...deps });
+  for (const path of options.basePaths.inference)
+    app.register(inferenceApi, { prefix: path, path, ...deps, unavailable: options.unavailable });
+  for (const path of options.basePaths.agents)
+    app.register(agentsApi, { prefix: path, path, ...deps, unavailable: options.unavailable });
   if (options.dashboard) app.register(options.dashboard);
   else
     app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));

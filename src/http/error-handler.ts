@@ -81,14 +81,16 @@ export function installErrorHandling(
     const refusal = unavailable?.refusal(error, request);
     if (refusal) return sendUnavailable(reply, refusal);
     request.log.error({ err: error }, 'unhandled error');
-    return sendFailure(
-      reply,
-      failure(
-        'internal_error',
-        `The server had an error while processing your request. Quote request id ${request.id} when reporting it.`,
-      ),
-    );
+    return sendFailure(reply, internalError(request.id));
   });
+}
+
+/** The answer to an error nobody expected: the request id to quote, nothing of the error itself. */
+export function internalError(requestId: string): Failure {
+  return failure(
+    'internal_error',
+    `The server had an error while processing your request. Quote request id ${requestId} when reporting it.`,
+  );
 }
 
 function failureForClientError(code: string | undefined): Failure {

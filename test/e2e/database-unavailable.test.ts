@@ -6,7 +6,7 @@ import { createTollgate, type Tollgate } from '../../src/main.js';
 import type { PostgresLedger } from '../../src/store/postgres-ledger.js';
 import { type FakeUpstream, startFakeUpstream } from '../support/fake-openai-upstream.js';
 import { bearer, configYaml, TEST_KEY_SECRET } from '../support/harness.js';
-import { ledgerFigures } from '../support/ledger-figures.js';
+import { chargesByPool, ledgerFigures } from '../support/ledger-figures.js';
 import { type PostgresServer, postgresMissing, startPostgres } from '../support/real-servers.js';
 
 const skip = postgresMissing();
@@ -140,6 +140,60 @@ describe.skipIf(skip !== undefined)(
         'tollgate_unavailable_refusals_total{reason="instance_fenced"} 3',
       );
     });
+
+    it('a stream whose settlement met the database down ends with an error event, not [DONE], and is charged once when it is back', async () => {
+      const { tollgate, logs } = await serve();
+      const { accountId, key } = await seed(tollgate, 'outage-stream@example.com');
+      const ledger = tollgate.services.ledger as PostgresLedger;
+      const before = await ledger.available(accountId);
+      const options = upstream.options;
+      // Twenty tokens 100 ms apart: the database is down well before the stream ends.
+      upstream.options = { ...options, replyTokens: 20, chunkIntervalMs: 100 };
+      let body: string;
+      try {
+        const answer = tollgate.app.inject({
+          method: 'POST',
+          url: '/v1/chat/completions',
+          headers: { ...bearer(key), 'content-type': 'application/json' },
+          payload: { ...CHAT, stream: true },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await postgres.halt();
+        body = (await answer).body;
+      } finally {
+        upstream.options = options;
+        await postgres.restart();
+      }
+      // Every token reached the client, then an error event instead of [DONE]: not a complete answer.
+      expect(body).toContain('tok19');
+      expect(body).not.toContain('[DONE]');
+      const events = body.split('\n\n').filter((event) => event.startsWith('data: '));
+      expect(JSON.parse(events.at(-1)!.slice('data: '.length))).toEqual({
+        error: {
+          message: expect.stringContaining('charged once the database is back'),
+          type: 'api_error',
+          code: 'service_unavailable',
+          param: null,
+        },
+      });
+      const deadline = Date.now() + 20_000;
+      // The database answers again; the kept settlement is retried within its backoff (at most 8 s).
+      for (;;) {
+        const charged = await chargesByPool(ledger, accountId).catch(() => undefined);
+        if (charged && charged.prepaid > 0) break;
+        if (Date.now() > deadline) throw new Error('the kept settlement was never written');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const charged = await chargesByPool(ledger, accountId);
+      expect(charged.prepaid).toBeGreaterThan(0);
+      expect(await ledger.available(accountId)).toBe((before ?? Number.NaN) - charged.prepaid);
+      const settlements = (await ledger.entries(accountId)).filter((entry) => entry.kind === 'settle');
+      expect(settlements).toHaveLength(1);
+      expect(logs.some((line) => line.includes('closing kept for retry'))).toBe(true);
+      expect(await tollgate.services.metrics.exposition()).toContain(
+        'tollgate_closing_retries_total{outcome="closed"} 1',
+      );
+    }, 60_000);
 
     it('a database that cannot be reached at all gets a 503, not a 500, on the API and the dashboard, and the provider is never called', async () => {
       const { tollgate, logs } = await serve();

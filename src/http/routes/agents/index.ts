@@ -16,6 +16,6 @@ export async function agentsApi(app: FastifyInstance, deps: BaseOptions): Promis
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   agentBalanceRoutes(app, deps.balances);
-  proxiedPost(app, '/chat/completions', deps.chat, base.path, deps.limits);
+  proxiedPost(app, '/chat/completions', deps.chat, base.path, deps.limits, deps.unavailable);
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }

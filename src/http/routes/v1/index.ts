@@ -9,6 +9,7 @@ import type { RequestLimits } from '../../../services/limits/request-limits.js';
 import { authHook } from '../../auth-hook.js';
 import { sendFailure } from '../../error-envelope.js';
 import { unknownUrl } from '../../error-handler.js';
+import type { UnavailableAnswers } from '../../unavailable-answer.js';
 import { balanceRoutes } from './balance.js';
 import { modelRoutes } from './models.js';
 import { proxiedPost } from './proxied-post.js';
@@ -29,6 +30,8 @@ export interface ApiDeps {
 export interface BaseOptions extends ApiDeps {
   /** The path this instance of the API is served at: the base itself or one of its aliases. */
   readonly path: string;
+  /** Tells a database outage from other errors, for streams an error ends after they began. */
+  readonly unavailable?: UnavailableAnswers | undefined;
 }
 
 /** The inference API at /v1 (and its aliases): inference keys only, Bearer on every request, model discovery included. */
@@ -37,9 +40,9 @@ export async function inferenceApi(app: FastifyInstance, deps: BaseOptions): Pro
   app.addHook('onRequest', authHook(deps.authenticator, base, deps.uses));
   modelRoutes(app, deps.catalogue, Math.floor(deps.startedAt / 1000));
   balanceRoutes(app, deps.balances);
-  proxiedPost(app, '/chat/completions', deps.chat, base.path, deps.limits);
-  proxiedPost(app, '/completions', deps.completions, base.path, deps.limits);
-  proxiedPost(app, '/embeddings', deps.embeddings, base.path, deps.limits);
+  proxiedPost(app, '/chat/completions', deps.chat, base.path, deps.limits, deps.unavailable);
+  proxiedPost(app, '/completions', deps.completions, base.path, deps.limits, deps.unavailable);
+  proxiedPost(app, '/embeddings', deps.embeddings, base.path, deps.limits, deps.unavailable);
   // Unknown routes under the base are authenticated first (the hook above applies), then reported.
   app.setNotFoundHandler((request, reply) => sendFailure(reply, unknownUrl(request.method, request.url)));
 }
