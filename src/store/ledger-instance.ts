@@ -43,6 +43,8 @@ export class LedgerInstance {
   private unbrokenSince = Number.POSITIVE_INFINITY;
   private beating: Promise<void> | undefined;
   private sweeping: Promise<void> | undefined;
+  /** The tasks whose last run failed: an outage is reported once, not at every tick. */
+  private readonly failing = new Set<'heartbeat' | 'sweep'>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -123,16 +125,31 @@ export class LedgerInstance {
   private tick(): void {
     const interval = Math.floor(this.timings.timeoutMs / 5);
     this.beating ??= bounded(this.beat(), interval, 'the heartbeat')
-      .catch((error) => this.onError(error, 'heartbeat'))
+      .then(
+        () => {
+          this.failing.delete('heartbeat');
+        },
+        (error) => this.failed(error, 'heartbeat'),
+      )
       .finally(() => {
         this.beating = undefined;
       });
     this.sweeping ??= bounded(this.sweep(), this.timings.timeoutMs, 'the sweep')
-      .then(() => undefined)
-      .catch((error) => this.onError(error, 'sweep'))
+      .then(
+        () => {
+          this.failing.delete('sweep');
+        },
+        (error) => this.failed(error, 'sweep'),
+      )
       .finally(() => {
         this.sweeping = undefined;
       });
+  }
+
+  private failed(error: unknown, what: 'heartbeat' | 'sweep'): void {
+    if (this.failing.has(what)) return;
+    this.failing.add(what);
+    this.onError(error, what);
   }
 
   /**

@@ -139,7 +139,7 @@ export class PostgresLedger implements Ledger {
       (error, what) =>
         options.log?.error(
           { reason: error instanceof Error ? error.message : String(error) },
-          `ledger ${what} failed`,
+          `ledger ${what} failed; logged again only after it has worked`,
         ),
     );
     this.leases = new LeaseBook(options.leases ?? { micros: 0, instances: 1 }, {
